@@ -1,0 +1,9 @@
+"""deepdyn — deep learning as dynamical systems.
+
+A network is a discrete dynamical system: layers are time steps, weights are controls.
+"""
+
+from deepdyn.dynamics import MLP, Network, NeuralODE, ResNet
+from deepdyn.trajectory import History, Trajectory
+
+__all__ = ["MLP", "History", "Network", "NeuralODE", "ResNet", "Trajectory"]

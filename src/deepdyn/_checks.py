@@ -1,0 +1,49 @@
+"""Validation helpers: one place that words the errors (STYLE.md habit 5).
+
+Every message says what was given, what is valid and, where it helps, what to do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; else a ValueError naming them."""
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f'{name} "{value}" unknown: choose one of {", ".join(options)}')
+    return value
+
+
+def integer(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int ≥ ``minimum``; else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+    return int(value)
+
+
+def positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite float > 0 (or ≥ 0); else a ValueError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return v
+
+
+def per_member(name: str, value: Any, ensemble: int | None) -> list[Any]:
+    """Broadcast a scalar or check a sequence of length ``ensemble`` (1 when single)."""
+    n = 1 if ensemble is None else ensemble
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != n:
+            raise ValueError(f"{name} has {len(value)} values, expected one per member ({n})")
+        return list(value)
+    return [value] * n

@@ -1,0 +1,101 @@
+"""The two ends of the flow: the lift d → C before it and the readout C → k after it."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from deepdyn import _checks
+from deepdyn.dynamics import init as _init
+from deepdyn.dynamics._affine import affine
+
+LIFTS = ("identity", "pad", "affine")
+TERMINALS = ("identity", "sigmoid", "softmax")
+
+
+class Lift(nn.Module):
+    """x ↦ z₀. ``identity`` (d = C), ``pad`` (append C − d zeros: augmentation, Prop. 10.1.1)
+    or ``affine`` (z₀ = W x + c, trainable)."""
+
+    def __init__(
+        self,
+        kind: str,
+        d: int,
+        width: int,
+        *,
+        ensemble: int = 1,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        self.kind = _checks.choice("lift", kind, LIFTS)
+        if kind == "identity" and d != width:
+            raise ValueError(
+                f'lift "identity" needs width = input dimension ({d}), got width {width}: '
+                'use lift="pad" or lift="affine"'
+            )
+        if kind == "pad" and width < d:
+            raise ValueError(f'lift "pad" needs width ≥ input dimension ({d}), got width {width}')
+        self.d, self.width = d, width
+        if kind == "affine":
+            self.weight = nn.Parameter(torch.zeros(ensemble, width, d, dtype=dtype))
+            self.bias = nn.Parameter(torch.zeros(ensemble, width, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (ensemble, sample, input) → z₀: (ensemble, sample, component)."""
+        if self.kind == "identity":
+            return x
+        if self.kind == "pad":
+            zeros = x.new_zeros(*x.shape[:-1], self.width - self.d)
+            return torch.cat([x, zeros], dim=-1)
+        return affine(x, self.weight, self.bias)
+
+    def init_member(
+        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
+    ) -> None:
+        if self.kind != "affine":
+            return
+        with torch.no_grad():
+            self.weight[k] = _init.weight((self.width, self.d), kind, scale, gen, self.weight.dtype)
+            self.bias[k] = _init.bias(self.width, kind, bias_kind, scale, gen, self.bias.dtype)
+
+
+class Readout(nn.Module):
+    """z_L ↦ g(W z_L + μ) (thesis Def. 5.0.1): affine C → k, then the terminal function g."""
+
+    def __init__(
+        self,
+        width: int,
+        out_features: int,
+        terminal: str,
+        *,
+        ensemble: int = 1,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        self.terminal = _checks.choice("readout", terminal, TERMINALS)
+        if terminal == "softmax" and out_features < 2:
+            raise ValueError(f'readout "softmax" needs out_features ≥ 2, got {out_features}')
+        self.weight = nn.Parameter(torch.zeros(ensemble, out_features, width, dtype=dtype))
+        self.bias = nn.Parameter(torch.zeros(ensemble, out_features, dtype=dtype))
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """W z + μ. z: (ensemble, sample, component) → (ensemble, sample, output)."""
+        return affine(z, self.weight, self.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.apply_terminal(self.logits(z))
+
+    def apply_terminal(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.terminal == "sigmoid":
+            return torch.sigmoid(logits)
+        if self.terminal == "softmax":
+            return torch.softmax(logits, dim=-1)
+        return logits
+
+    def init_member(
+        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
+    ) -> None:
+        with torch.no_grad():
+            shape = (self.weight.shape[1], self.weight.shape[2])
+            self.weight[k] = _init.weight(shape, kind, scale, gen, self.weight.dtype)
+            self.bias[k] = _init.bias(shape[0], kind, bias_kind, scale, gen, self.bias.dtype)

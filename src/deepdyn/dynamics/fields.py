@@ -1,0 +1,128 @@
+"""Vector fields f(z; θ_l): one set of parameters θ_l (the control) per layer l = 0 … L−1.
+
+Every parameter carries a leading ``ensemble`` axis (1 for a single network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+import torch
+from torch import nn
+
+from deepdyn import _checks
+from deepdyn.dynamics import init as _init
+from deepdyn.dynamics._affine import affine
+from deepdyn.dynamics.activations import activation as _activation
+
+FIELDS = ("perceptron", "bottleneck", "block")
+
+
+class _Sublayer(nn.Module):
+    """z ↦ σ(A z + b) with A: (ensemble, out, in), b: (ensemble, out) (b optional)."""
+
+    def __init__(
+        self, n_in: int, n_out: int, act: str, *, bias: bool, ensemble: int, dtype: torch.dtype
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(ensemble, n_out, n_in, dtype=dtype))
+        self.bias = nn.Parameter(torch.zeros(ensemble, n_out, dtype=dtype)) if bias else None
+        self.act_name = act
+        self.act = _activation(act)
+
+    def pre(self, z: torch.Tensor) -> torch.Tensor:
+        return affine(z, self.weight, self.bias)
+
+    def init_member(
+        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
+    ) -> None:
+        w = self.weight
+        with torch.no_grad():
+            w[k] = _init.weight((w.shape[1], w.shape[2]), kind, scale, gen, w.dtype)
+            if self.bias is not None:
+                b = _init.bias(self.bias.shape[1], kind, bias_kind, scale, gen, self.bias.dtype)
+                self.bias[k] = b
+
+
+class Field(nn.Module):
+    """A family of layer fields f_l(z) = S_q ∘ … ∘ S_1(z), each S_i(g) = σ_i(A_i g + b_i).
+
+    * ``perceptron``  f_l(z) = σ(A_l z + b_l)                     (thesis eq. 5.1)
+    * ``bottleneck``  f_l(z) = A_{l,2} σ(A_{l,1} z + b_l)          (thesis eq. 5.5)
+    * ``block``       a q-layer perceptron σ(A_q … σ(A_1 z + b_1) … + b_q), the residual
+                      branch 𝒢 of a general skip connection (thesis Def. 8.2.1)
+
+    ``widths`` are the state widths C_0 … C_L (they may vary only for the ``map`` scheme).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        widths: Sequence[int],
+        *,
+        activation: str,
+        hidden: int | None = None,
+        q: int = 2,
+        ensemble: int = 1,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        self.kind = _checks.choice("field", kind, FIELDS)
+        _activation(activation)
+        self.activation = activation
+        self.widths = tuple(int(w) for w in widths)
+        self.depth = len(self.widths) - 1
+        layers = []
+        for l in range(self.depth):
+            c_in, c_out = self.widths[l], self.widths[l + 1]
+            m = hidden if hidden is not None else c_in
+            if kind == "perceptron":
+                spec = [(c_in, c_out, activation, True)]
+            elif kind == "bottleneck":
+                spec = [(c_in, m, activation, True), (m, c_out, "identity", False)]
+            else:
+                dims = [c_in] + [m] * (q - 1) + [c_out]
+                spec = [(dims[i], dims[i + 1], activation, True) for i in range(q)]
+            layers.append(
+                nn.ModuleList(
+                    _Sublayer(a, b, s, bias=bias, ensemble=ensemble, dtype=dtype)
+                    for a, b, s, bias in spec
+                )
+            )
+        self.layers = nn.ModuleList(layers)
+
+    def sublayers(self, l: int) -> list[_Sublayer]:
+        """The sub-layers S_1 … S_q of layer l."""
+        return list(cast(nn.ModuleList, self.layers[l]).children())  # type: ignore[arg-type]
+
+    def forward(self, l: int, z: torch.Tensor) -> torch.Tensor:
+        """f_l(z). z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
+        for sub in self.sublayers(l):
+            z = sub.act(sub.pre(z))
+        return z
+
+    def evaluate(self, l: int, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """f_l(z) and its hidden pre-activations (ensemble, sample, hidden units of layer l).
+
+        The hidden units are those of every sub-layer with a non-identity σ, concatenated.
+        """
+        pres = []
+        subs = self.sublayers(l)
+        for sub in subs:
+            p = sub.pre(z)
+            if sub.act_name != "identity" or len(subs) == 1:
+                pres.append(p)
+            z = sub.act(p)
+        return z, torch.cat(pres, dim=-1) if len(pres) > 1 else pres[0]
+
+    def layer_parameters(self, l: int) -> list[nn.Parameter]:
+        """θ_l: the parameters of layer l (each with a leading ensemble axis)."""
+        return list(self.layers[l].parameters())
+
+    def init_member(
+        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
+    ) -> None:
+        for l in range(self.depth):
+            for sub in self.sublayers(l):
+                sub.init_member(k, gen, kind, scale, bias_kind)

@@ -1,0 +1,167 @@
+"""Trajectory Φ(x, l) and History Φ̃(x, l, τ) (thesis eq. 3.8, 3.9).
+
+Dimension names follow DESIGN.md: ``step`` (training step τ), ``layer``, ``ensemble``,
+``sample``, ``component``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Every state of a batch of inputs through the layers.
+
+    Attributes:
+        states: (layer, sample, component), or (layer, ensemble, sample, component) for an
+            ensemble. For the ``map`` scheme with varying widths the states are zero-padded to
+            the widest layer; ``widths[l]`` is the true width of state l.
+        times: (layer,) the layer times t_l (layer indices for ``map``; for ``ode`` with extra
+            ``times`` the rows are all recorded times, and ``layer_index`` marks the knots).
+        preactivations: (layer − 1, [ensemble,] sample, hidden) the hidden pre-activations of
+            each layer's field at its input state, or None.
+        widths: true width of each state.
+        scheme: the scheme that produced it.
+        layer_index: positions of the layer states t_0 … t_L among the rows of ``states``.
+    """
+
+    states: torch.Tensor
+    times: torch.Tensor
+    widths: tuple[int, ...]
+    scheme: str
+    layer_index: tuple[int, ...]
+    preactivations: torch.Tensor | None = None
+    ensemble: int | None = None
+
+    @property
+    def depth(self) -> int:
+        """L, the number of layers (control intervals)."""
+        return len(self.layer_index) - 1
+
+    def state(self, l: int) -> torch.Tensor:
+        """z_l, unpadded: ([ensemble,] sample, C_l)."""
+        if not -len(self.layer_index) <= l < len(self.layer_index):
+            raise ValueError(f"layer {l} out of range: choose 0 … {self.depth}")
+        return self.states[self.layer_index[l], ..., : self.widths[self.layer_index[l]]]
+
+    def at_layers(self) -> Trajectory:
+        """The trajectory restricted to the layer states z_0 … z_L (drops extra ODE times)."""
+        idx = list(self.layer_index)
+        if idx == list(range(self.states.shape[0])):
+            return self
+        return Trajectory(
+            states=self.states[idx],
+            times=self.times[idx],
+            widths=tuple(self.widths[i] for i in idx),
+            scheme=self.scheme,
+            layer_index=tuple(range(len(idx))),
+            preactivations=self.preactivations,
+            ensemble=self.ensemble,
+        )
+
+    def detach(self) -> Trajectory:
+        pre = None if self.preactivations is None else self.preactivations.detach()
+        return Trajectory(
+            self.states.detach(),
+            self.times,
+            self.widths,
+            self.scheme,
+            self.layer_index,
+            pre,
+            self.ensemble,
+        )
+
+    def to_xarray(self) -> xr.Dataset:
+        """As an ``xarray.Dataset`` with dims (layer, [ensemble,] sample, component)."""
+        dims = ["layer", "sample", "component"]
+        pdims = ["layer_field", "sample", "hidden"]
+        if self.ensemble is not None:
+            dims.insert(1, "ensemble")
+            pdims.insert(1, "ensemble")
+        data: dict[str, Any] = {"states": (dims, _np(self.states))}
+        if self.preactivations is not None:
+            data["preactivations"] = (pdims, _np(self.preactivations))
+        is_layer = np.zeros(self.states.shape[0], dtype=bool)
+        is_layer[list(self.layer_index)] = True
+        coords = {
+            "layer": np.arange(self.states.shape[0]),
+            "time": ("layer", _np(self.times)),
+            "width": ("layer", np.asarray(self.widths)),
+            "is_layer": ("layer", is_layer),
+        }
+        return xr.Dataset(data, coords=coords, attrs={"scheme": self.scheme})
+
+    @staticmethod
+    def from_xarray(ds: xr.Dataset) -> Trajectory:
+        states = torch.from_numpy(np.asarray(ds["states"].values))
+        pre = ds["preactivations"].values if "preactivations" in ds else None
+        return Trajectory(
+            states=states,
+            times=torch.from_numpy(np.asarray(ds["time"].values)),
+            widths=tuple(int(w) for w in ds["width"].values),
+            scheme=str(ds.attrs["scheme"]),
+            layer_index=tuple(int(i) for i in np.flatnonzero(ds["is_layer"].values)),
+            preactivations=None if pre is None else torch.from_numpy(np.asarray(pre)),
+            ensemble=int(ds.sizes["ensemble"]) if "ensemble" in ds.dims else None,
+        )
+
+
+@dataclass
+class History:
+    """Training history: the loss curve and Φ̃(x, l, τ) of a probe set (thesis eq. 3.9).
+
+    Attributes:
+        loss: (iteration,) or (iteration, ensemble) training loss per optimizer step.
+        snapshot_steps: (step,) the training steps τ at which the probe was recorded.
+        states: (step, layer, [ensemble,] sample, component) probe trajectories, or None.
+        times: (layer,) layer times of the probe trajectories.
+        test_loss: (iteration,) or (iteration, ensemble) loss on a held-out set, or None.
+    """
+
+    loss: torch.Tensor
+    snapshot_steps: list[int] = field(default_factory=list)
+    states: torch.Tensor | None = None
+    times: torch.Tensor | None = None
+    test_loss: torch.Tensor | None = None
+    ensemble: int | None = None
+
+    def trajectory(self, i: int) -> Trajectory:
+        """The probe trajectory at the i-th snapshot."""
+        if self.states is None or self.times is None:
+            raise ValueError("this History has no snapshots: pass probe= to fit")
+        n = self.states.shape[1]
+        return Trajectory(
+            states=self.states[i],
+            times=self.times,
+            widths=(self.states.shape[-1],) * n,
+            scheme="snapshot",
+            layer_index=tuple(range(n)),
+            ensemble=self.ensemble,
+        )
+
+    def to_xarray(self) -> xr.Dataset:
+        """As an ``xarray.Dataset``: ``loss`` over (iteration, [ensemble]) and ``states`` over
+        (step, layer, [ensemble,] sample, component)."""
+        ldims = ["iteration"] + (["ensemble"] if self.ensemble is not None else [])
+        data: dict[str, Any] = {"loss": (ldims, _np(self.loss))}
+        coords: dict[str, Any] = {}
+        if self.test_loss is not None:
+            data["test_loss"] = (ldims, _np(self.test_loss))
+        if self.states is not None and self.times is not None:
+            sdims = ["step", "layer", "sample", "component"]
+            if self.ensemble is not None:
+                sdims.insert(2, "ensemble")
+            data["states"] = (sdims, _np(self.states))
+            coords["step"] = np.asarray(self.snapshot_steps)
+            coords["time"] = ("layer", _np(self.times))
+        return xr.Dataset(data, coords=coords)
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
