@@ -226,3 +226,12 @@ def test_with_scheme_reads_a_resnet_as_its_ode():
     ref = _reference(A, b, x, second_order=False)
     assert (ode(x) - ref).abs().max() < 1e-8
     assert (net(x) - ref).abs().max() < 5e-3  # Euler is first order: O(1/L)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "softplus", "leaky_relu", "identity"])
+def test_networks_pickle(act):
+    import pickle
+
+    net = dd.ResNet(2, 3, 2, activation=act, dtype=D)
+    x = torch.randn(4, 2, dtype=D)
+    torch.testing.assert_close(pickle.loads(pickle.dumps(net))(x), net(x), rtol=0, atol=0)

@@ -4,6 +4,7 @@ A network is a discrete dynamical system: layers are time steps, weights are con
 """
 
 from deepdyn.dynamics import MLP, Network, NeuralODE, ResNet
+from deepdyn.train import fit
 from deepdyn.trajectory import History, Trajectory
 
-__all__ = ["MLP", "History", "Network", "NeuralODE", "ResNet", "Trajectory"]
+__all__ = ["MLP", "History", "Network", "NeuralODE", "ResNet", "Trajectory", "fit"]

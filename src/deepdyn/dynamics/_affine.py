@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import torch
 
-# Below this input width an unrolled sum of broadcast products beats a batched matmul on CPU
-# (measured in benchmarks/ensemble_init.py; see benchmarks/README.md).
-UNROLL_MAX_WIDTH = 4
+# Up to this input width the product is computed transposed, A zᵀ: (out, in) @ (in, sample)
+# per member, so the GEMM runs along the long sample axis. On CPU this beats z Aᵀ and the
+# unrolled broadcast sum 1.7–4.7× at widths 2–4, forward and backward; at widths 8 and 16 it
+# does not (benchmarks/affine_kernels.py, "t-baddbmm-contig"; benchmarks/README.md).
+TRANSPOSED_MAX_WIDTH = 4
 
 
 def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """A z + b for every ensemble member.
 
     z: (ensemble, sample, in); weight: (ensemble, out, in); bias: (ensemble, out) or None.
-    Returns (ensemble, sample, out).
+    Returns (ensemble, sample, out), contiguous.
     """
-    width = weight.shape[-1]
-    if width <= UNROLL_MAX_WIDTH:
-        wt = weight.transpose(1, 2).unsqueeze(1)  # (ensemble, 1, in, out)
-        out = z[..., 0:1] * wt[:, :, 0]
-        for j in range(1, width):
-            out = out + z[..., j : j + 1] * wt[:, :, j]
-        return out if bias is None else out + bias.unsqueeze(1)
+    if weight.shape[-1] <= TRANSPOSED_MAX_WIDTH:
+        zt = z.transpose(1, 2)  # (ensemble, in, sample)
+        if bias is None:
+            out = torch.bmm(weight, zt)
+        else:
+            out = torch.baddbmm(bias.unsqueeze(-1), weight, zt)  # (ensemble, out, sample)
+        # Back to (ensemble, sample, out) storage: returning the transposed view instead is
+        # another ~2× on deep narrow chains, but makes every state non-contiguous, which
+        # breaks .view() and slows torch.linalg.vector_norm(dim=-1) on it 25–60×.
+        return out.transpose(1, 2).contiguous()
     if bias is None:
         return torch.bmm(z, weight.transpose(1, 2))
     return torch.baddbmm(bias.unsqueeze(1), z, weight.transpose(1, 2))

@@ -13,13 +13,23 @@ Activation = Callable[[torch.Tensor], torch.Tensor]
 
 LEAKY_SLOPE = 0.01
 
+
+def _leaky_relu(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, LEAKY_SLOPE)
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+# Module-level functions, not lambdas, so that networks pickle (torch.save, joblib).
 ACTIVATIONS: dict[str, Activation] = {
     "relu": torch.relu,
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "softplus": F.softplus,
-    "leaky_relu": lambda x: F.leaky_relu(x, LEAKY_SLOPE),
-    "identity": lambda x: x,
+    "leaky_relu": _leaky_relu,
+    "identity": _identity,
 }
 
 

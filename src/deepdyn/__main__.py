@@ -1,0 +1,5 @@
+"""``python -m deepdyn``: the deepdyn command."""
+
+from deepdyn.cli import main
+
+main()

@@ -1,0 +1,197 @@
+"""The ``deepdyn`` command: list, run and reproduce the experiment catalogue.
+
+Thin by design: parse the arguments, wire progress bars, print results. The logic lives in
+``deepdyn.experiments``. A ValueError (a bad id, a bad ``--set``) becomes one ``error: …`` line on
+stderr and exit code 2; anything else unexpected keeps its traceback, since it is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as ProgressBar
+from rich.table import Table
+
+from deepdyn import experiments
+from deepdyn.experiments._base import Progress, Result, deepdyn_version
+
+app = typer.Typer(
+    name="deepdyn",
+    help="Deep learning as dynamical systems: run and reproduce the thesis' figures.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+_DEFAULT_OUT = Path("deepdyn-report")
+
+
+def _out() -> Console:
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        _out().print(f"deepdyn {deepdyn_version()}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Deep learning as dynamical systems: run and reproduce the thesis' figures."""
+
+
+def _progress_bar() -> ProgressBar:
+    return ProgressBar(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err(),
+    )
+
+
+def _task(bar: ProgressBar, label: str) -> Progress:
+    """A ``progress(done, total, message)`` callback driving one line of ``bar``."""
+    task = bar.add_task(label, total=None)
+
+    def update(done: int, total: int, message: str) -> None:
+        text = f"{label}: {message}" if message else label
+        bar.update(task, completed=done, total=total, description=text)
+
+    return update
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f'--set "{item}" must look like key=value, e.g. --set depth=8')
+        overrides[key.strip()] = value
+    return overrides
+
+
+def _numbers_table(result: Result) -> Table:
+    table = Table(title=f"{result.experiment_id}: key numbers")
+    table.add_column("number")
+    table.add_column("value", justify="right")
+    for key, value in result.numbers.items():
+        table.add_row(key, f"{value:.6g}")
+    return table
+
+
+@app.command("list")
+def list_() -> None:
+    """List the catalogue: one entry per thesis figure or study."""
+    table = Table(title="deepdyn experiments")
+    table.add_column("id", no_wrap=True)
+    table.add_column("thesis")
+    table.add_column("title")
+    for experiment in experiments.catalogue():
+        table.add_row(experiment.id, experiment.reference, experiment.title)
+    _out().print(table)
+
+
+@app.command()
+def run(
+    experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
+    quick: Annotated[bool, typer.Option("--quick", help="Reduced config: seconds.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = _DEFAULT_OUT,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config field; repeatable."),
+    ] = None,
+) -> None:
+    """Run one entry: compute its arrays, store them, draw its figure."""
+    experiment = experiments.get(experiment_id)
+    config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    with _progress_bar() as bar:
+        result = experiments.run_experiment(
+            experiment, config, out, progress=_task(bar, experiment.id)
+        )
+    console = _out()
+    console.print(_numbers_table(result))
+    entry_dir = result.arrays_path.parent
+    console.print(f"arrays  {result.arrays_path}", highlight=False)
+    console.print(f"figure  {result.figure_path}", highlight=False)
+    console.print(f"config  {entry_dir / 'config.json'}", highlight=False)
+    console.print(f"numbers {entry_dir / 'numbers.json'}", highlight=False)
+    console.print(f"done in {result.seconds:.1f} s", highlight=False)
+
+
+@app.command()
+def reproduce(
+    quick: Annotated[bool, typer.Option("--quick", help="Reduced configs: seconds each.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = _DEFAULT_OUT,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="ID", help="Run only this entry; repeatable."),
+    ] = None,
+) -> None:
+    """Run the whole catalogue and write the report (index.html)."""
+    with _progress_bar() as bar:
+        results = experiments.reproduce(
+            out, quick=quick, only=only, progress=lambda eid: _task(bar, eid)
+        )
+    table = Table(title="deepdyn reproduce")
+    table.add_column("id", no_wrap=True)
+    table.add_column("seconds", justify="right")
+    table.add_column("key numbers")
+    for result in results:
+        numbers = ", ".join(f"{k}={v:.4g}" for k, v in result.numbers.items())
+        table.add_row(result.experiment_id, f"{result.seconds:.1f}", numbers)
+    console = _out()
+    console.print(table)
+    console.print(f"report  {Path(out) / 'index.html'}", highlight=False)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``deepdyn`` command (``argv`` defaults to ``sys.argv[1:]``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command only writes files; never open a window
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = app(args=args, prog_name="deepdyn", standalone_mode=False)
+    except ValueError as error:
+        _fail(str(error), 2)
+    except typer.TyperException as error:  # click's usage errors: bad option, missing argument
+        if type(error).__name__ == "NoArgsIsHelpError":  # help was already printed
+            sys.exit(error.exit_code)
+        _fail(error.format_message(), error.exit_code)
+    except typer.Abort:
+        _fail("aborted", 1)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

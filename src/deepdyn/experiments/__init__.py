@@ -1,0 +1,46 @@
+"""The experiment catalogue: one entry per thesis figure or study, each = config + run + figure.
+
+Use ``catalogue()`` to list the entries, ``get(id)`` for one, ``make_config`` to build its config,
+``run_experiment`` to compute and store it, ``reproduce`` to run everything and write the report.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from deepdyn.experiments._base import (
+    Experiment,
+    Progress,
+    ProgressFactory,
+    Result,
+    catalogue,
+    get,
+    make_config,
+    register,
+    reproduce,
+    run_experiment,
+    write_report,
+)
+
+__all__ = [
+    "Experiment",
+    "Progress",
+    "ProgressFactory",
+    "Result",
+    "catalogue",
+    "get",
+    "make_config",
+    "register",
+    "reproduce",
+    "run_experiment",
+    "write_report",
+]
+
+# ---- the catalogue's entries -------------------------------------------------------------------
+# Each module registers its entry (``register(Experiment(...))``) when imported. Registration
+# order is report order. To add an entry, write ``deepdyn/experiments/<name>.py`` and add
+# ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``.
+_ENTRY_MODULES: tuple[str, ...] = ("resnet_ode",)
+
+for _name in _ENTRY_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")

@@ -1,0 +1,447 @@
+"""The experiment catalogue: one entry per thesis figure or study (DESIGN.md, "data's way").
+
+An entry is a frozen config dataclass plus three functions:
+
+* ``run(config, progress) -> xarray.Dataset`` computes the arrays (the only step that trains);
+* ``figure(dataset) -> Figure`` draws from the arrays alone;
+* ``numbers(dataset) -> dict[str, float]`` picks the key numbers for the report.
+
+``run_experiment`` stores the arrays first and draws the figure from the dataset read back from
+disk, so every picture provably comes from stored arrays. The library is silent: progress is a
+callable passed in, the CLI wires it to a progress bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import importlib.metadata
+import json
+import os
+import re
+import time
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+from matplotlib.figure import Figure
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, message)``: reports ``done`` of ``total`` units of work."""
+
+ProgressFactory = Callable[[str], Progress | None]
+"""``progress_for(experiment_id)``: the progress callback for one catalogue entry (or None)."""
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SCALARS: dict[Any, str] = {int: "int", float: "float", bool: "bool", str: "str"}
+_TUPLES: dict[Any, str] = {
+    int: "tuple[int, ...]",
+    float: "tuple[float, ...]",
+    str: "tuple[str, ...]",
+}
+_TRUE = ("true", "1")
+_FALSE = ("false", "0")
+_DPI = 110
+
+
+def deepdyn_version() -> str:
+    """The installed deepdyn version, or ``"0.0.0+local"`` when running from a source tree."""
+    try:
+        return importlib.metadata.version("deepdyn")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0+local"
+
+
+def _field_types(config: type) -> dict[str, Any]:
+    """The resolved type of each field of the config dataclass ``config``."""
+    hints = typing.get_type_hints(config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(config)}
+
+
+def _type_name(tp: Any) -> str | None:
+    """``"int"``, ``"tuple[float, ...]"``, …; None when ``tp`` is not a supported field type."""
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _TUPLES.get(args[0])
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One catalogue entry: a thesis figure or study, as config + run + figure + numbers.
+
+    ``config`` is a frozen dataclass class whose fields all have defaults and are int, float,
+    bool, str or ``tuple[int | float | str, ...]``; it validates itself in ``__post_init__``
+    (raising ValueError). ``quick`` holds the config overrides for ``--quick`` mode, which must
+    keep the entry under a few seconds.
+    """
+
+    id: str
+    title: str
+    reference: str
+    caption: str
+    config: type
+    run: Callable[[Any, Progress | None], xr.Dataset]
+    figure: Callable[[xr.Dataset], Figure]
+    numbers: Callable[[xr.Dataset], dict[str, float]]
+    quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValueError(
+                f"experiment id {self.id!r} invalid: use lower-case letters, digits and '-'"
+            )
+        cls = self.config
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+            raise TypeError(f'experiment "{self.id}": config must be a dataclass class')
+        if not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f'experiment "{self.id}": config {cls.__name__} must be frozen')
+        types = _field_types(cls)
+        for f in dataclasses.fields(cls):
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise TypeError(f'experiment "{self.id}": config field "{f.name}" needs a default')
+            if _type_name(types[f.name]) is None:
+                raise TypeError(
+                    f'experiment "{self.id}": config field "{f.name}" has type '
+                    f"{types[f.name]!r}: use int, float, bool, str or tuple[int|float|str, ...]"
+                )
+        for name, fn in (("run", self.run), ("figure", self.figure), ("numbers", self.numbers)):
+            if not callable(fn):
+                raise TypeError(f'experiment "{self.id}": {name} must be callable')
+        unknown = sorted(set(self.quick) - set(types))
+        if unknown:
+            raise TypeError(
+                f'experiment "{self.id}": quick keys {", ".join(unknown)} are not config fields'
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What ``run_experiment`` stored: the config, the key numbers, the file paths, the time."""
+
+    experiment_id: str
+    config: Any
+    numbers: dict[str, float]
+    figure_path: Path
+    arrays_path: Path
+    seconds: float
+
+
+# ---------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the catalogue (registration order is report order); returns it."""
+    if not isinstance(experiment, Experiment):
+        raise TypeError(f"register expects an Experiment, got {type(experiment).__name__}")
+    if experiment.id in _REGISTRY:
+        raise ValueError(f'experiment "{experiment.id}" is already registered')
+    _REGISTRY[experiment.id] = experiment
+    return experiment
+
+
+def _unregister(experiment_id: str) -> None:
+    """Remove an entry (for tests); a missing id is ignored."""
+    _REGISTRY.pop(experiment_id, None)
+
+
+def get(experiment_id: str) -> Experiment:
+    """The catalogue entry ``experiment_id``; a ValueError naming the valid ids otherwise."""
+    try:
+        return _REGISTRY[experiment_id]
+    except (KeyError, TypeError):
+        choices = ", ".join(_REGISTRY) or "(the catalogue is empty)"
+        raise ValueError(f'experiment "{experiment_id}" unknown: choose one of {choices}') from None
+
+
+def catalogue() -> list[Experiment]:
+    """All entries, in registration order."""
+    return list(_REGISTRY.values())
+
+
+# ---------------------------------------------------------------- configs
+
+
+def _parse(key: str, tp: Any, value: Any) -> Any:
+    """Convert an override to the field type ``tp``; strings are parsed (``--set key=value``)."""
+    name = _type_name(tp)
+    is_tuple = name is not None and name.startswith("tuple")
+    if not isinstance(value, str):
+        if is_tuple and isinstance(value, list):
+            return tuple(value)
+        if tp is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value  # the config validates it in __post_init__
+    if tp is str:
+        return value
+    element = typing.get_args(tp)[0] if is_tuple else tp
+    try:
+        if is_tuple:
+            text = value.strip().strip("()[]").strip()
+            parts = [p.strip() for p in text.split(",")] if text else []
+            if parts and parts[-1] == "":  # "1," is a one-element tuple
+                parts.pop()
+            return tuple(_scalar(element, p) for p in parts)
+        return _scalar(element, value.strip())
+    except ValueError:
+        hint = ""
+        if tp is bool:
+            hint = " (true, false, 1 or 0)"
+        elif is_tuple:
+            hint = " (comma-separated, e.g. 1,2,3)"
+        raise ValueError(f'config key "{key}" expects {name}{hint}, got "{value}"') from None
+
+
+def _scalar(tp: Any, text: str) -> Any:
+    if tp is bool:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(text)
+    if tp is str:
+        return text
+    return tp(text)  # int(...) or float(...): ValueError when unparsable
+
+
+def make_config(
+    experiment: Experiment,
+    *,
+    quick: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+) -> Any:
+    """Build the config of ``experiment``: defaults, then ``quick`` overrides, then ``overrides``.
+
+    String values (from ``--set key=value``) are parsed by the field's type: int, float, bool
+    (true/false/1/0), str, tuples from comma-separated text ``"1,2,3"``. Other values are passed
+    as they are; the config validates itself.
+    """
+    types = _field_types(experiment.config)
+    merged: dict[str, Any] = dict(experiment.quick) if quick else {}
+    for key, value in (overrides or {}).items():
+        if key not in types:
+            raise ValueError(
+                f'config key "{key}" unknown for experiment "{experiment.id}": '
+                f"choose one of {', '.join(types)}"
+            )
+        merged[key] = value
+    values = {k: _parse(k, types[k], v) for k, v in merged.items()}
+    return experiment.config(**values)
+
+
+# ---------------------------------------------------------------- running and storing
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through a temporary sibling and a rename: never a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_text(path: Path, text: str) -> None:
+    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+class _Relay:
+    """Forwards progress and remembers the last count, to report the storing phase on it."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.done, self.total = 0, 1
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        self.done, self.total = done, total
+        self.progress(done, total, message)
+
+
+def _check_config(experiment: Experiment, config: object) -> None:
+    if not isinstance(config, experiment.config):
+        raise TypeError(
+            f'experiment "{experiment.id}" expects a {experiment.config.__name__} config, '
+            f"got {type(config).__name__}"
+        )
+
+
+def run_experiment(
+    experiment: Experiment,
+    config: Any,
+    out_dir: Path | str,
+    *,
+    progress: Progress | None = None,
+) -> Result:
+    """Run one entry and store it under ``out_dir/<id>/``.
+
+    Files: ``arrays.nc`` (the dataset, netCDF via h5netcdf), ``config.json``, ``figure.png``
+    (drawn from the dataset read back from ``arrays.nc``) and ``numbers.json``. Each file is
+    written to a temporary name and renamed. ``progress(done, total, message)`` receives the
+    entry's own progress, then ``(1, 1, "done")`` when everything is stored.
+    """
+    _check_config(experiment, config)
+    start = time.perf_counter()
+    relay = _Relay(progress) if progress is not None else None
+    if relay is not None:
+        relay(0, 1, "starting")
+    dataset = experiment.run(config, relay)
+    if not isinstance(dataset, xr.Dataset):
+        raise TypeError(
+            f'experiment "{experiment.id}": run must return an xarray.Dataset, '
+            f"got {type(dataset).__name__}"
+        )
+    if relay is not None:
+        relay.progress(relay.done, relay.total, "storing arrays, drawing figure")
+
+    entry_dir = Path(out_dir) / experiment.id
+    entry_dir.mkdir(parents=True, exist_ok=True)
+    arrays_path = entry_dir / "arrays.nc"
+    figure_path = entry_dir / "figure.png"
+    version = deepdyn_version()
+    dataset = dataset.assign_attrs(deepdyn_experiment=experiment.id, deepdyn_version=version)
+    _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="h5netcdf"))
+    stored = xr.load_dataset(arrays_path, engine="h5netcdf")
+
+    record = {
+        "experiment": experiment.id,
+        "deepdyn_version": version,
+        "config": dataclasses.asdict(config),
+    }
+    _write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
+
+    fig = experiment.figure(stored)
+    try:
+        _atomic(figure_path, lambda p: fig.savefig(p, dpi=_DPI, format="png"))
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+    numbers = {str(k): float(v) for k, v in experiment.numbers(stored).items()}
+    _write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
+    seconds = time.perf_counter() - start
+    if relay is not None:
+        relay.progress(1, 1, "done")
+    return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
+
+
+def reproduce(
+    out_dir: Path | str,
+    *,
+    quick: bool = False,
+    progress: ProgressFactory | None = None,
+    only: Sequence[str] | None = None,
+) -> list[Result]:
+    """Run the catalogue (or the entries ``only``) into ``out_dir`` and write the report.
+
+    ``progress(experiment_id)`` is called before each entry runs and returns that entry's
+    progress callback (or None); the CLI uses it to show one progress line per entry.
+    """
+    experiments = catalogue() if only is None else [get(i) for i in only]
+    results = []
+    for experiment in experiments:
+        config = make_config(experiment, quick=quick)
+        entry_progress = progress(experiment.id) if progress is not None else None
+        results.append(run_experiment(experiment, config, out_dir, progress=entry_progress))
+    write_report(results, out_dir, quick=quick)
+    return results
+
+
+# ---------------------------------------------------------------- report
+
+_TITLE = "deepdyn — Deep Learning as Dynamical Systems, reproduced"
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-bottom: 0.2rem; }
+.meta { color: #666; font-size: 0.9rem; }
+section { border-top: 1px solid #ddd; padding-top: 1rem; margin-top: 1.5rem; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+table { border-collapse: collapse; margin: 0.5rem 1.5rem 0.5rem 0; font-size: 0.9rem; }
+td, th { border: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.tables { display: flex; flex-wrap: wrap; align-items: flex-start; }
+""".strip()
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _format_number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _rows(pairs: Sequence[tuple[str, str]], num: bool) -> str:
+    cls = ' class="num"' if num else ""
+    return "".join(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>" for k, v in pairs)
+
+
+def _section(result: Result, out_dir: Path) -> str:
+    experiment = get(result.experiment_id)
+    image = Path(os.path.relpath(result.figure_path, out_dir)).as_posix()
+    numbers = _rows([(k, _format_number(v)) for k, v in result.numbers.items()], num=True)
+    config = _rows(
+        [(k, _format_value(v)) for k, v in dataclasses.asdict(result.config).items()], num=False
+    )
+    return f"""<section id="{_e(experiment.id)}">
+<h2>{_e(experiment.title)}</h2>
+<p class="meta">{_e(experiment.id)} · thesis {_e(experiment.reference)} ·
+run time {result.seconds:.1f} s</p>
+<img src="{_e(image)}" alt="{_e(experiment.title)}">
+<p>{_e(experiment.caption)}</p>
+<div class="tables">
+<table><caption>key numbers</caption>{numbers}</table>
+<table><caption>config</caption>{config}</table>
+</div>
+</section>"""
+
+
+def write_report(results: Sequence[Result], out_dir: Path | str, *, quick: bool) -> Path:
+    """Write ``out_dir/index.html`` (self-contained) and ``out_dir/numbers.json``; returns the page.
+
+    ``numbers.json`` maps each experiment id to its key numbers plus ``"seconds"``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mode = (
+        "quick mode: reduced configs, a smoke test of the pipeline, not the thesis' numbers"
+        if quick
+        else "full configs"
+    )
+    count = f"{len(results)} {'entry' if len(results) == 1 else 'entries'}"
+    sections = "\n".join(_section(r, out) for r in results) or "<p>No entries were run.</p>"
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{_e(_TITLE)}</title>
+<style>
+{_CSS}
+</style>
+</head>
+<body>
+<h1>{_e(_TITLE)}</h1>
+<p class="meta">deepdyn {_e(deepdyn_version())} · {count} · {_e(mode)}</p>
+{sections}
+</body>
+</html>
+"""
+    index = out / "index.html"
+    _write_text(index, page)
+    summary = {r.experiment_id: {**r.numbers, "seconds": r.seconds} for r in results}
+    _write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
+    return index

@@ -1,0 +1,334 @@
+"""Gradient training: batch, mini-batch and on-line learning (thesis App. A.2, B.1), recording
+Φ̃(x, l, τ) of a probe set along the way (thesis eq. 3.9)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any
+
+import torch
+
+from deepdyn import _checks
+from deepdyn.dynamics import Network
+from deepdyn.train import _losses
+from deepdyn.train._newton import NewtonStepper
+from deepdyn.trajectory import History
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    # one L-BFGS iteration per step; its strong-Wolfe line search gets up to 25 evaluations
+    # (torch's default max_eval = 5/4 max_iter would leave it none)
+    "lbfgs": lambda params, lr: torch.optim.LBFGS(
+        params, lr=lr, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
+    ),
+}
+OPTIMIZER_NAMES = (*OPTIMIZERS, "newton")
+
+OptimizerSpec = str | torch.optim.Optimizer | Callable[[list[torch.nn.Parameter]], Any]
+Progress = Callable[[int, int, str], None]
+Callback = Callable[[int, torch.Tensor], None]
+Check = Callable[[torch.Tensor], None]
+StepFn = Callable[[torch.Tensor, torch.Tensor, Check], torch.Tensor]
+
+
+def fit(
+    net: Network,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    loss: str = "auto",
+    optimizer: OptimizerSpec = "adam",
+    lr: float = 1e-2,
+    steps: int = 1000,
+    batch_size: int | None = None,
+    regularizer: _losses.Regularizer = None,
+    probe: torch.Tensor | None = None,
+    snapshots: int | Sequence[int] | None = None,
+    X_test: torch.Tensor | None = None,
+    y_test: torch.Tensor | None = None,
+    seed: int = 0,
+    newton_damping: float = 1e-3,
+    progress: Progress | None = None,
+    callback: Callback | None = None,
+) -> History:
+    """Train ``net`` in place by gradient descent on (X, y); return its :class:`History`.
+
+    Each member's loss is a mean over samples; the objective is their sum, so every member of
+    an ensemble gets the gradient it would get alone, and with ``sgd``, ``adam``, ``adagrad``
+    or ``rmsprop`` (element-wise updates) member k of ``ensemble=E, seed=s`` trains exactly as
+    the network built alone with ``seed=s + k``.
+
+    Args:
+        net: the network (or ensemble) to train; its parameters change in place.
+        X: (sample, input), shared by all members, or (ensemble, sample, input). Cast to the
+            network's dtype and device.
+        y: targets. ``bce``: (sample,) or (sample, output) in {0, 1}; ``cross_entropy``:
+            (sample,) class labels 0 … k−1; ``mse``: (sample, output), or (sample,) for one
+            output. With a 3-D X, y carries the same leading ensemble axis.
+        loss: ``bce``, ``cross_entropy``, ``mse`` or ``auto`` (bce for a sigmoid readout,
+            cross_entropy for softmax, mse otherwise); see :mod:`deepdyn.train._losses`.
+        optimizer: ``sgd``, ``adam``, ``adagrad``, ``rmsprop``, ``lbfgs``, ``newton``, a
+            ``torch.optim.Optimizer`` built on ``net.parameters()``, or a callable
+            ``params -> Optimizer``. ``lbfgs`` takes one L-BFGS iteration per step with a
+            strong-Wolfe line search; on an ensemble its line search and curvature history span
+            all members, so the members are *coupled* (use adam for independent members).
+            ``newton`` is the damped Newton method (thesis App. A.1.2.2) with the exact Hessian,
+            per member; at most 5000 parameters per member.
+        lr: learning rate of a named optimizer (unused by newton).
+        steps: number of optimizer steps (iterations).
+        batch_size: None for batch learning; m for mini-batches of m samples drawn epoch after
+            epoch from a permutation seeded by ``seed`` (the last batch of an epoch may be
+            smaller); 1 for on-line learning (thesis App. B.1). The batches are shared by all
+            members.
+        regularizer: None; a float λ, adding λ Σ‖θ‖² over all parameters of each member; or a
+            callable ``net -> tensor`` of shape (ensemble,) (one term per member) or () (one
+            term, added to the objective once and shared equally in the recorded per-member
+            losses). With newton a callable is evaluated on each member as a network alone.
+        probe: (sample, input) inputs whose trajectories are recorded at the ``snapshots``.
+        snapshots: training steps τ in 0 … steps at which to record ``net.trajectory(probe)``
+            (τ = 0 is the initialization, τ the state after τ steps), or an int k for every k
+            steps (0 and ``steps`` always included). Default with a probe: [0, steps].
+        X_test, y_test: a held-out set whose loss is recorded at every step (no gradients).
+        seed: seed of the mini-batch permutations (a local ``torch.Generator``).
+        newton_damping: initial damping λ of the Newton step (H + λI) Δ = g.
+        progress: called as ``progress(done, total, message)`` after each step.
+        callback: called as ``callback(step, loss)`` after each step with the per-member losses.
+
+    Returns:
+        History with ``loss`` (iteration, [ensemble]) — the objective of each member at
+        θ_τ, before step τ, on that step's batch, regularizer included — ``test_loss``
+        likewise without the regularizer, and ``states`` (step, layer, [ensemble,] sample,
+        component) at ``snapshot_steps``.
+
+    Raises:
+        ValueError: for invalid arguments or data, and when the loss becomes NaN or inf.
+    """
+    if not isinstance(net, Network):
+        raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
+    loss_name = _losses.resolve_loss(net, loss)
+    X = _check_inputs(net, X, "X")
+    n = X.shape[-2]
+    target = _losses.check_targets(net, y, loss_name, samples=n, ensemble_axis=X.dim() == 3)
+    steps = _checks.integer("steps", steps)
+    if batch_size is not None:
+        batch_size = _checks.integer("batch_size", batch_size)
+        if batch_size > n:
+            raise ValueError(f"batch_size must be between 1 and n ({n}), got {batch_size}")
+    schedule = _snapshot_steps(snapshots, steps, probe)
+    if probe is not None:
+        probe = _check_inputs(net, probe, "probe")
+    test = None
+    if (X_test is None) != (y_test is None):
+        raise ValueError("pass X_test and y_test together, or neither")
+    if X_test is not None:
+        Xt = _check_inputs(net, X_test, "X_test")
+        yt = _losses.check_targets(
+            net, y_test, loss_name, samples=Xt.shape[-2], ensemble_axis=Xt.dim() == 3,
+            name="y_test",
+        )  # fmt: skip
+        test = (Xt, yt)
+    regularizer = _check_regularizer(regularizer)
+    seed = _checks.integer("seed", seed, minimum=0)
+    hint, step_fn = _stepper(net, optimizer, lr, newton_damping, loss_name, regularizer)
+
+    losses: list[torch.Tensor] = []
+    test_losses: list[torch.Tensor] = []
+    states: list[torch.Tensor] = []
+    times: torch.Tensor | None = None
+    batches = _batches(n, batch_size, seed)
+
+    def snapshot() -> torch.Tensor:
+        assert probe is not None
+        with torch.no_grad():
+            tr = net.trajectory(probe)
+        states.append(tr.states.detach().cpu())
+        return tr.times.detach().cpu()
+
+    for step in range(steps):
+        if step in schedule:
+            times = snapshot()
+        if test is not None:
+            with torch.no_grad():
+                test_losses.append(_losses.per_member(net, test[0], test[1], loss_name))
+        idx = next(batches)
+        if idx is None:
+            Xb, tb = X, target
+        else:
+            idx = idx.to(X.device)
+            Xb = X.index_select(X.dim() - 2, idx)
+            tb = target.index_select(1 if X.dim() == 3 else 0, idx)
+        per = step_fn(Xb, tb, partial(_check_loss, step=step, net=net, hint=hint)).detach()
+        losses.append(per)
+        if callback is not None:
+            callback(step, per if net.ensemble is not None else per[0])
+        if progress is not None:
+            progress(step + 1, steps, f"step {step + 1}/{steps} loss {per.mean().item():.4g}")
+    _check_parameters(net, steps, hint)
+    if steps in schedule:
+        times = snapshot()
+
+    def curve(rows: list[torch.Tensor]) -> torch.Tensor:
+        t = torch.stack(rows).cpu()  # (iteration, ensemble)
+        return t if net.ensemble is not None else t[:, 0]
+
+    return History(
+        loss=curve(losses),
+        snapshot_steps=sorted(schedule),
+        states=torch.stack(states) if states else None,  # (step, layer, [ensemble,] sample, C)
+        times=times,
+        test_loss=curve(test_losses) if test_losses else None,
+        ensemble=net.ensemble,
+    )
+
+
+# --------------------------------------------------------------------------- validation
+def _check_inputs(net: Network, X: Any, name: str) -> torch.Tensor:
+    """X → a tensor on the network's dtype and device, validated: (sample, input) or, for an
+    ensemble, (ensemble, sample, input); finite."""
+    p = next(net.parameters())
+    if not isinstance(X, torch.Tensor):
+        try:
+            X = torch.as_tensor(X)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"{name} must be a tensor, got {type(X).__name__}") from None
+    ok_dims = (2, 3) if net.ensemble is not None else (2,)
+    if X.dim() not in ok_dims:
+        expected = "(sample, input)" + (
+            " or (ensemble, sample, input)" if net.ensemble is not None else ""
+        )
+        raise ValueError(f"{name} must be {expected}, got shape {tuple(X.shape)}")
+    if X.dim() == 3 and X.shape[0] != net.members:
+        raise ValueError(f"{name} has {X.shape[0]} ensemble rows, expected {net.members}")
+    if X.shape[-1] != net.in_features:
+        raise ValueError(
+            f"{name} has {X.shape[-1]} features, expected {net.in_features} (in_features)"
+        )
+    if X.shape[-2] == 0:
+        raise ValueError(f"{name} has no samples")
+    if X.dtype == torch.bool or X.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    X = X.to(device=p.device, dtype=p.dtype)
+    _losses.check_finite(name, X, X.dim() - 2)
+    return X
+
+
+def _snapshot_steps(
+    snapshots: int | Sequence[int] | None, steps: int, probe: torch.Tensor | None
+) -> set[int]:
+    if snapshots is None:
+        return set() if probe is None else {0, steps}
+    if probe is None:
+        raise ValueError("snapshots need a probe: pass probe=<(sample, input) tensor>")
+    if isinstance(snapshots, bool):
+        raise ValueError(f"snapshots must be an int or a list of steps, got {snapshots!r}")
+    if isinstance(snapshots, int):
+        every = _checks.integer("snapshots", snapshots)
+        return set(range(0, steps + 1, every)) | {steps}
+    out = set()
+    for s in snapshots:
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= steps:
+            raise ValueError(f"snapshot step {s!r} out of range: choose integers in 0 … {steps}")
+        out.add(int(s))
+    return out
+
+
+def _check_regularizer(regularizer: Any) -> _losses.Regularizer:
+    if regularizer is None or callable(regularizer):
+        return regularizer  # type: ignore[no-any-return]
+    if isinstance(regularizer, bool) or not isinstance(regularizer, int | float):
+        raise ValueError(
+            f"regularizer must be None, a float λ or a callable net -> tensor, got {regularizer!r}"
+        )
+    return _checks.positive("regularizer", regularizer, allow_zero=True)
+
+
+def _check_loss(per: torch.Tensor, step: int, net: Network, hint: str) -> None:
+    finite = torch.isfinite(per)
+    if bool(finite.all()):
+        return
+    k = int(torch.nonzero(~finite)[0, 0])
+    value = per[k].item()
+    member = f" (member {k})" if net.ensemble is not None else ""
+    raise ValueError(f"loss became {_word(value)} at step {step}{member}: {hint}")
+
+
+def _check_parameters(net: Network, steps: int, hint: str) -> None:
+    for name, p in net.named_parameters():
+        if not bool(torch.isfinite(p).all()):
+            raise ValueError(f"parameter {name} became non-finite after step {steps - 1}: {hint}")
+
+
+def _word(value: float) -> str:
+    return "nan" if math.isnan(value) else "inf"
+
+
+# --------------------------------------------------------------------------- steps
+def _batches(n: int, batch_size: int | None, seed: int) -> Iterator[torch.Tensor | None]:
+    """Index batches, epoch after epoch: None (full batch) or (batch,) sample indices."""
+    if batch_size is None or batch_size == n:
+        while True:
+            yield None
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        yield from perm.split(batch_size)
+
+
+def _stepper(
+    net: Network,
+    optimizer: OptimizerSpec,
+    lr: float,
+    damping: float,
+    loss: str,
+    regularizer: _losses.Regularizer,
+) -> tuple[str, StepFn]:
+    """(hint for a diverging loss, step function (X, target, check) -> (members,) losses
+    before the step; ``check`` raises on a non-finite loss before any update)."""
+    if isinstance(optimizer, str):
+        _checks.choice("optimizer", optimizer, OPTIMIZER_NAMES)
+        if optimizer == "newton":
+            damping = _checks.positive("newton_damping", damping)
+            hint = f"raise the damping (newton_damping={damping:g}) or use another optimizer"
+            return hint, NewtonStepper(net, loss, regularizer, damping)
+        lr = _checks.positive("lr", lr)
+        opt = OPTIMIZERS[optimizer](list(net.parameters()), lr=lr)
+    elif isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+    elif callable(optimizer):
+        opt = optimizer(list(net.parameters()))
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise ValueError(
+                f"optimizer callable must return a torch.optim.Optimizer, got {type(opt).__name__}"
+            )
+    else:
+        raise ValueError(
+            f"optimizer {optimizer!r} unknown: choose one of {', '.join(OPTIMIZER_NAMES)}, "
+            "a torch.optim.Optimizer or a callable params -> Optimizer"
+        )
+    own = {id(p) for p in net.parameters()}
+    if any(id(p) not in own for g in opt.param_groups for p in g["params"]):
+        raise ValueError("optimizer holds parameters that are not the network's: build it on "
+                         "net.parameters()")  # fmt: skip
+    hint = f"lower the learning rate (lr={opt.param_groups[0].get('lr', lr)!r})"
+
+    def step_fn(Xb: torch.Tensor, tb: torch.Tensor, check: Check) -> torch.Tensor:
+        first: list[torch.Tensor] = []
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            obj, per = _losses.objective(net, Xb, tb, loss, regularizer)
+            if not first:
+                check(per.detach())  # before the update: θ stays finite
+                first.append(per.detach())
+            obj.backward()
+            return obj
+
+        opt.step(closure)  # type: ignore[arg-type]  # torch's stub says float, tensors work
+        return first[0]
+
+    return hint, step_fn
