@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 # Up to this input width the product is computed transposed, A zᵀ: (out, in) @ (in, sample)
-# per member, so the GEMM runs along the long sample axis. On CPU this beats z Aᵀ and the
-# unrolled broadcast sum 1.7–4.7× at widths 2–4, forward and backward; at widths 8 and 16 it
-# does not (benchmarks/affine_kernels.py, "t-baddbmm-contig"; benchmarks/README.md).
+# per member, so the GEMM runs along the long sample axis. On CPU this beats the unrolled
+# broadcast sum 1.6–3.8× and z Aᵀ 1.25–2.3× at widths 2–4, forward and backward; at widths 8
+# and 16 it loses to z Aᵀ (benchmarks/affine_kernels.py, "t-baddbmm-contig"; benchmarks/README.md).
 TRANSPOSED_MAX_WIDTH = 4
 
 
@@ -25,7 +25,7 @@ def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
             out = torch.baddbmm(bias.unsqueeze(-1), weight, zt)  # (ensemble, out, sample)
         # Back to (ensemble, sample, out) storage: returning the transposed view instead is
         # another ~2× on deep narrow chains, but makes every state non-contiguous, which
-        # breaks .view() and slows torch.linalg.vector_norm(dim=-1) on it 25–60×.
+        # breaks .view() and slows torch.linalg.vector_norm(dim=-1) on it 20–60×.
         return out.transpose(1, 2).contiguous()
     if bias is None:
         return torch.bmm(z, weight.transpose(1, 2))

@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from deepdyn import _checks
-from deepdyn.dynamics import init as _init
 from deepdyn.dynamics._affine import affine
 
 LIFTS = ("identity", "pad", "affine")
@@ -49,14 +48,8 @@ class Lift(nn.Module):
             return torch.cat([x, zeros], dim=-1)
         return affine(x, self.weight, self.bias)
 
-    def init_member(
-        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
-    ) -> None:
-        if self.kind != "affine":
-            return
-        with torch.no_grad():
-            self.weight[k] = _init.weight((self.width, self.d), kind, scale, gen, self.weight.dtype)
-            self.bias[k] = _init.bias(self.width, kind, bias_kind, scale, gen, self.bias.dtype)
+    def parameter_pairs(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        return [(self.weight, self.bias)] if self.kind == "affine" else []
 
 
 class Readout(nn.Module):
@@ -92,10 +85,5 @@ class Readout(nn.Module):
             return torch.softmax(logits, dim=-1)
         return logits
 
-    def init_member(
-        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
-    ) -> None:
-        with torch.no_grad():
-            shape = (self.weight.shape[1], self.weight.shape[2])
-            self.weight[k] = _init.weight(shape, kind, scale, gen, self.weight.dtype)
-            self.bias[k] = _init.bias(shape[0], kind, bias_kind, scale, gen, self.bias.dtype)
+    def parameter_pairs(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        return [(self.weight, self.bias)]

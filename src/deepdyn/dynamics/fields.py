@@ -12,7 +12,6 @@ import torch
 from torch import nn
 
 from deepdyn import _checks
-from deepdyn.dynamics import init as _init
 from deepdyn.dynamics._affine import affine
 from deepdyn.dynamics.activations import activation as _activation
 
@@ -34,15 +33,8 @@ class _Sublayer(nn.Module):
     def pre(self, z: torch.Tensor) -> torch.Tensor:
         return affine(z, self.weight, self.bias)
 
-    def init_member(
-        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
-    ) -> None:
-        w = self.weight
-        with torch.no_grad():
-            w[k] = _init.weight((w.shape[1], w.shape[2]), kind, scale, gen, w.dtype)
-            if self.bias is not None:
-                b = _init.bias(self.bias.shape[1], kind, bias_kind, scale, gen, self.bias.dtype)
-                self.bias[k] = b
+    def parameter_pairs(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        return [(self.weight, self.bias)]
 
 
 class Field(nn.Module):
@@ -120,9 +112,7 @@ class Field(nn.Module):
         """θ_l: the parameters of layer l (each with a leading ensemble axis)."""
         return list(self.layers[l].parameters())
 
-    def init_member(
-        self, k: int, gen: torch.Generator, kind: str, scale: float, bias_kind: str
-    ) -> None:
-        for l in range(self.depth):
-            for sub in self.sublayers(l):
-                sub.init_member(k, gen, kind, scale, bias_kind)
+    def parameter_pairs(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """(weight, bias) of every sub-layer, layer by layer: the order of initialization."""
+        return [pair for l in range(self.depth) for sub in self.sublayers(l)
+                for pair in sub.parameter_pairs()]  # fmt: skip

@@ -52,14 +52,79 @@ def weight(
     raise ValueError(_checks.choice("initializer", kind, INITIALIZERS))
 
 
-def bias(
-    size: int, kind: str, bias_kind: str, scale: float, gen: torch.Generator, dtype: torch.dtype
-) -> torch.Tensor:
-    """A bias vector. ``bias_kind="auto"`` draws it like the weights for uniform/normal, else 0."""
+def _weight_law(kind: str, fan_in: int, fan_out: int) -> tuple[str, float]:
+    """(law, factor): the weight is factor·scale·U[−1, 1] or factor·scale·N(0, 1)."""
+    if kind == "uniform":
+        return "uniform", 1.0
+    if kind == "glorot":
+        return "uniform", math.sqrt(6.0 / (fan_in + fan_out))
+    if kind == "normal":
+        return "normal", 1.0
+    if kind == "he":
+        return "normal", math.sqrt(2.0 / fan_in)
+    if kind == "lecun":
+        return "normal", math.sqrt(1.0 / fan_in)
+    return "zero", 0.0  # zero; orthogonal is drawn separately
+
+
+def fill(
+    pairs: list[tuple[torch.Tensor, torch.Tensor | None]],
+    kind: str,
+    bias_kind: str,
+    seeds: list[int],
+    scales: list[float],
+) -> None:
+    """Initialize every (weight, bias) pair for all ensemble members at once.
+
+    weight: (ensemble, out, in), bias: (ensemble, out). Member k draws, from its own generator
+    seeded with ``seeds[k]``, one flat uniform and one flat normal vector covering all its
+    parameters in ``pairs`` order; each tensor is then a scaled slice, filled for all members in
+    one operation. Member k therefore equals the network built alone with ``seeds[k]``.
+    """
     if bias_kind == "auto":
         bias_kind = kind if kind in ("uniform", "normal") else "zero"
-    if bias_kind == "uniform":
-        return (torch.rand((size,), generator=gen, dtype=dtype) * 2 - 1) * scale
-    if bias_kind == "normal":
-        return torch.randn((size,), generator=gen, dtype=dtype) * scale
-    return torch.zeros((size,), dtype=dtype)
+    plan: list[tuple[torch.Tensor, str, float]] = []  # (tensor, law, factor)
+    for w, b in pairs:
+        law, factor = (
+            ("orthogonal", 1.0)
+            if kind == "orthogonal"
+            else _weight_law(kind, w.shape[2], w.shape[1])
+        )
+        plan.append((w, law, factor))
+        if b is not None:
+            plan.append((b, bias_kind if bias_kind != "zero" else "zero", 1.0))
+    E = len(seeds)
+    sizes = {"uniform": 0, "normal": 0}
+    for t, law, _ in plan:
+        if law in sizes:
+            sizes[law] += t[0].numel()
+    dtype = plan[0][0].dtype if plan else torch.float32
+    pools = {law: torch.empty(E, n, dtype=dtype) for law, n in sizes.items()}
+    ortho: list[list[torch.Tensor]] = [[] for _ in range(E)]
+    for k, s in enumerate(seeds):
+        gen = torch.Generator().manual_seed(s)
+        if sizes["uniform"]:
+            pools["uniform"][k] = torch.rand(sizes["uniform"], generator=gen, dtype=dtype)
+        if sizes["normal"]:
+            pools["normal"][k] = torch.randn(sizes["normal"], generator=gen, dtype=dtype)
+        for t, law, _ in plan:
+            if law == "orthogonal":
+                ortho[k].append(weight((t.shape[1], t.shape[2]), "orthogonal", 1.0, gen, dtype))
+    scale = torch.tensor(scales, dtype=dtype)
+    offsets = {"uniform": 0, "normal": 0}
+    n_ortho = 0
+    with torch.no_grad():
+        for t, law, factor in plan:
+            shape = (E, *t.shape[1:])
+            per = scale.view(E, *([1] * (t.dim() - 1))) * factor
+            if law in offsets:
+                n = t[0].numel()
+                raw = pools[law][:, offsets[law] : offsets[law] + n].reshape(shape)
+                offsets[law] += n
+                value = (raw * 2 - 1) * per if law == "uniform" else raw * per
+            elif law == "orthogonal":
+                value = torch.stack([ortho[k][n_ortho] for k in range(E)]) * per
+                n_ortho += 1
+            else:
+                value = torch.zeros(shape, dtype=dtype)
+            t.copy_(value.to(t.device))

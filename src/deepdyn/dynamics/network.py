@@ -78,13 +78,10 @@ class Network(nn.Module):
 
     def reset_parameters(self) -> None:
         """Draw θ again: member k from its own generator seeded with ``seeds[k]``."""
-        for k in range(self.members):
-            gen = torch.Generator().manual_seed(self.seeds[k])
-            args = (gen, self.init, self.scales[k], self.bias_init)
-            self.lift.init_member(k, *args)
-            self.field.init_member(k, *args)
-            if self.readout is not None:
-                self.readout.init_member(k, *args)
+        pairs = self.lift.parameter_pairs() + self.field.parameter_pairs()
+        if self.readout is not None:
+            pairs += self.readout.parameter_pairs()
+        _init.fill(pairs, self.init, self.bias_init, self.seeds, self.scales)
 
     def member(self, k: int) -> Network:
         """Member k of an ensemble as a network of its own (a copy: same θ, no ensemble axis)."""
