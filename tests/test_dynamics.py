@@ -235,3 +235,18 @@ def test_networks_pickle(act):
     net = dd.ResNet(2, 3, 2, activation=act, dtype=D)
     x = torch.randn(4, 2, dtype=D)
     torch.testing.assert_close(pickle.loads(pickle.dumps(net))(x), net(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: dd.MLP(1, [3, 2, 4], 3, ensemble=3, dtype=D),
+    lambda: dd.ResNet(2, 2, 5, scheme="leapfrog", dtype=D),
+    lambda: dd.NeuralODE(2, 2, 3, ensemble=2, dtype=D),
+])  # fmt: skip
+def test_layer_map_equals_statistic_of_trajectory(make):
+    net = make()
+    x = torch.randn(11, net.in_features, dtype=D, generator=torch.Generator().manual_seed(0))
+    stat = net.layer_map(x, lambda z: z.norm(dim=-1).mean(-1))  # (layer, ensemble)
+    tr = net.trajectory(x)
+    states = tr.states if net.ensemble is not None else tr.states.unsqueeze(1)
+    # zero padding does not change the norm
+    torch.testing.assert_close(stat, states.norm(dim=-1).mean(-1), rtol=1e-13, atol=1e-13)

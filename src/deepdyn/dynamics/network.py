@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -208,6 +208,22 @@ class Network(nn.Module):
             preactivations=pre_t,
             ensemble=self.ensemble,
         )
+
+    def layer_map(
+        self, x: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
+        """[fn(z_0), …, fn(z_L)] stacked over a new leading ``layer`` axis, computed as the flow
+        runs: a statistic of every layer (e.g. ``lambda z: z.norm(dim=-1).mean(-1)``, the mean
+        L² norm of thesis Fig 8.3) without holding the whole trajectory in memory.
+
+        ``fn`` receives z_l as (ensemble, sample, C_l) — the ensemble axis is always there.
+        """
+        z0 = self.lift(self._prepare(x))
+        if self.scheme == "ode":
+            states, _, _ = self._run_ode(z0, None)
+            return torch.stack([fn(z) for z in states])
+        states, _ = _schemes.run_fixed(self.scheme, self.field, z0, self.h, keep=fn)
+        return torch.stack(states)
 
     def _run_ode(
         self, z0: torch.Tensor, times: list[float] | None

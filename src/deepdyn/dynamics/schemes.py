@@ -11,7 +11,7 @@ States are (ensemble, sample, component) tensors; a run returns the list z_0 …
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -41,10 +41,15 @@ def run_fixed(
     h: Sequence[float],
     *,
     preactivations: bool = False,
+    keep: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
     """Iterate a fixed-step scheme. Returns states z_0 … z_L and, on request, the hidden
-    pre-activations of each layer's field at its input state (layer l = 0 … L−1)."""
-    states = [z0]
+    pre-activations of each layer's field at its input state (layer l = 0 … L−1).
+
+    ``keep`` maps each state before it is recorded (e.g. to a norm), so that large ensembles
+    need not hold every full state in memory."""
+    record = keep if keep is not None else (lambda t: t)
+    states = [record(z0)]
     pres: list[torch.Tensor] | None = [] if preactivations else None
     z_prev: torch.Tensor | None = None
     z = z0
@@ -69,7 +74,7 @@ def run_fixed(
                 r = h[l] / h[l - 1]
                 z_next = z + r * (z - z_prev) + (0.5 * h[l] * (h[l] + h[l - 1])) * f
         z_prev, z = z, z_next
-        states.append(z)
+        states.append(record(z))
     return states, pres
 
 
