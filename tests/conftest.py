@@ -7,3 +7,10 @@ def _deterministic_threads():
     # Tests compare numbers, not speed: keep them independent of the machine's thread count.
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _store_in_tmp(tmp_path, monkeypatch):
+    # The CLI's default run store is ./deepdyn-runs: keep every test's store in its tmp_path.
+    monkeypatch.setenv("DEEPDYN_STORE", str(tmp_path / "deepdyn-runs"))
+    yield

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.experiments._base import Progress, Result, deepdyn_version
+from deepdyn.runs import RunInfo, Store
 
 app = typer.Typer(
     name="deepdyn",
@@ -36,6 +37,15 @@ app = typer.Typer(
 )
 
 _DEFAULT_OUT = Path("deepdyn-report")
+_DEFAULT_STORE = Path("deepdyn-runs")
+
+StoreOption = Annotated[
+    Path,
+    typer.Option("--store", envvar="DEEPDYN_STORE", help="Run store folder."),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Recompute even when a finished run is stored.")
+]
 
 
 def _out() -> Console:
@@ -124,15 +134,18 @@ def run(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config field; repeatable."),
     ] = None,
+    store: StoreOption = _DEFAULT_STORE,
+    force: ForceOption = False,
 ) -> None:
-    """Run one entry: compute its arrays, store them, draw its figure."""
+    """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run)."""
     experiment = experiments.get(experiment_id)
     config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    runs = Store(store)
     with _progress_bar() as bar:
-        result = experiments.run_experiment(
-            experiment, config, out, progress=_task(bar, experiment.id)
-        )
+        stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
+    result = experiments.copy_entry(stored, out)
     console = _out()
+    console.print(f"run     {stored.arrays_path.parent.name}  (store {store})", highlight=False)
     console.print(_numbers_table(result))
     entry_dir = result.arrays_path.parent
     console.print(f"arrays  {result.arrays_path}", highlight=False)
@@ -150,11 +163,19 @@ def reproduce(
         list[str] | None,
         typer.Option("--only", metavar="ID", help="Run only this entry; repeatable."),
     ] = None,
+    store: StoreOption = _DEFAULT_STORE,
+    force: ForceOption = False,
 ) -> None:
-    """Run the whole catalogue and write the report (index.html)."""
+    """Run the whole catalogue and write the report (index.html); stored runs are reused."""
+    runs = Store(store)
     with _progress_bar() as bar:
         results = experiments.reproduce(
-            out, quick=quick, only=only, progress=lambda eid: _task(bar, eid)
+            out,
+            quick=quick,
+            only=only,
+            progress=lambda eid: _task(bar, eid),
+            store=runs,
+            force=force,
         )
     table = Table(title="deepdyn reproduce")
     table.add_column("id", no_wrap=True)
@@ -166,6 +187,100 @@ def reproduce(
     console = _out()
     console.print(table)
     console.print(f"report  {Path(out) / 'index.html'}", highlight=False)
+
+
+# ---------------------------------------------------------------- deepdyn runs …
+
+runs_app = typer.Typer(
+    name="runs",
+    help="List, show, remove, export and check the stored runs.",
+    no_args_is_help=True,
+)
+app.add_typer(runs_app)
+
+
+def _short(text: str | None) -> str:
+    return (text or "")[:19].replace("T", " ")
+
+
+@runs_app.command("list")
+def runs_list(
+    store: StoreOption = _DEFAULT_STORE,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", metavar="ID", help="Only this entry.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="running, finished or failed.")
+    ] = None,
+) -> None:
+    """List the stored runs, oldest first."""
+    infos = Store(store).list(experiment=experiment, status=status)
+    table = Table(title=f"runs in {store}")
+    for column in ("run id", "experiment", "status", "started (UTC)", "key numbers"):
+        table.add_column(column, no_wrap=column != "key numbers")
+    for info in infos:
+        numbers = ", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items())
+        table.add_row(
+            info.run_id, info.experiment, info.status, _short(info.started), numbers or info.error
+        )
+    _out().print(table)
+
+
+def _show(info: RunInfo) -> Table:
+    table = Table(title=f"run {info.run_id}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    for key in ("experiment", "status", "started", "ended", "host", "path", "error"):
+        value = getattr(info, key)
+        if value is not None:
+            table.add_row(key, str(value))
+    for key, value in info.config.items():
+        table.add_row(f"config.{key}", str(value))
+    for key, number in info.metrics.items():
+        table.add_row(key, f"{number:.6g}")
+    return table
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+    store: StoreOption = _DEFAULT_STORE,
+) -> None:
+    """Show one run: its config, status, numbers and folder."""
+    _out().print(_show(Store(store).get(run_id)))
+
+
+@runs_app.command("rm")
+def runs_rm(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+    store: StoreOption = _DEFAULT_STORE,
+) -> None:
+    """Remove one run: its folder and its row."""
+    Store(store).remove(run_id)
+    _out().print(f"removed run {run_id}", highlight=False)
+
+
+@runs_app.command("export")
+def runs_export(
+    csv: Annotated[Path, typer.Option("--csv", metavar="FILE", help="CSV file to write.")],
+    store: StoreOption = _DEFAULT_STORE,
+) -> None:
+    """Export the index (one row per run, one column per key number) as CSV."""
+    path = Store(store).export_csv(csv)
+    _out().print(f"wrote {path}", highlight=False)
+
+
+@runs_app.command("check")
+def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
+    """Check the store: folders without rows, missing or unreadable files, stale runs."""
+    problems = Store(store).check()
+    console = _out()
+    if not problems:
+        console.print("clean", highlight=False)
+        return
+    for problem in problems:
+        console.print(f"- {problem}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _fail(message: str, code: int) -> None:

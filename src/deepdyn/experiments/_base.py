@@ -14,19 +14,24 @@ callable passed in, the CLI wires it to a progress bar.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import importlib.metadata
 import json
 import os
 import re
+import shutil
 import time
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from deepdyn.runs import Store
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: reports ``done`` of ``total`` units of work."""
@@ -332,24 +337,52 @@ def run_experiment(
     return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
 
 
+def copy_entry(result: Result, out_dir: Path | str) -> Result:
+    """Copy the files of a stored run into ``out_dir/<id>/`` (for the report); the copy's Result.
+
+    Copies every file beside ``result.arrays_path`` (arrays, figure, config, numbers, log).
+    """
+    source = result.arrays_path.parent
+    entry_dir = Path(out_dir) / result.experiment_id
+    if source.resolve() == entry_dir.resolve():
+        return result
+    entry_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file():
+            _atomic(entry_dir / path.name, functools.partial(shutil.copyfile, path))
+    return dataclasses.replace(
+        result,
+        figure_path=entry_dir / result.figure_path.name,
+        arrays_path=entry_dir / result.arrays_path.name,
+    )
+
+
 def reproduce(
     out_dir: Path | str,
     *,
     quick: bool = False,
     progress: ProgressFactory | None = None,
     only: Sequence[str] | None = None,
+    store: Store | None = None,
+    force: bool = False,
 ) -> list[Result]:
     """Run the catalogue (or the entries ``only``) into ``out_dir`` and write the report.
 
     ``progress(experiment_id)`` is called before each entry runs and returns that entry's
-    progress callback (or None); the CLI uses it to show one progress line per entry.
+    progress callback (or None); the CLI uses it to show one progress line per entry. With a
+    ``store``, each entry runs through ``store.run`` (a finished run is reused unless ``force``)
+    and its stored files are copied to ``out_dir/<id>/``.
     """
     experiments = catalogue() if only is None else [get(i) for i in only]
     results = []
     for experiment in experiments:
         config = make_config(experiment, quick=quick)
         entry_progress = progress(experiment.id) if progress is not None else None
-        results.append(run_experiment(experiment, config, out_dir, progress=entry_progress))
+        if store is None:
+            results.append(run_experiment(experiment, config, out_dir, progress=entry_progress))
+        else:
+            stored = store.run(experiment, config, force=force, progress=entry_progress)
+            results.append(copy_entry(stored, out_dir))
     write_report(results, out_dir, quick=quick)
     return results
 
