@@ -18,10 +18,9 @@ from deepdyn.experiments._base import (
     get,
     make_config,
     register,
-    reproduce,
     run_experiment,
-    write_report,
 )
+from deepdyn.experiments._report import reproduce, write_report
 
 __all__ = [
     "Experiment",

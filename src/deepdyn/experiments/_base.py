@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 import importlib.metadata
 import json
 import os
@@ -23,7 +22,7 @@ import re
 import shutil
 import time
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from deepdyn.runs import Store
+    pass
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: reports ``done`` of ``total`` units of work."""
@@ -355,126 +354,3 @@ def copy_entry(result: Result, out_dir: Path | str) -> Result:
         figure_path=entry_dir / result.figure_path.name,
         arrays_path=entry_dir / result.arrays_path.name,
     )
-
-
-def reproduce(
-    out_dir: Path | str,
-    *,
-    quick: bool = False,
-    progress: ProgressFactory | None = None,
-    only: Sequence[str] | None = None,
-    store: Store | None = None,
-    force: bool = False,
-) -> list[Result]:
-    """Run the catalogue (or the entries ``only``) into ``out_dir`` and write the report.
-
-    ``progress(experiment_id)`` is called before each entry runs and returns that entry's
-    progress callback (or None); the CLI uses it to show one progress line per entry. With a
-    ``store``, each entry runs through ``store.run`` (a finished run is reused unless ``force``)
-    and its stored files are copied to ``out_dir/<id>/``.
-    """
-    experiments = catalogue() if only is None else [get(i) for i in only]
-    results = []
-    for experiment in experiments:
-        config = make_config(experiment, quick=quick)
-        entry_progress = progress(experiment.id) if progress is not None else None
-        if store is None:
-            results.append(run_experiment(experiment, config, out_dir, progress=entry_progress))
-        else:
-            stored = store.run(experiment, config, force=force, progress=entry_progress)
-            results.append(copy_entry(stored, out_dir))
-    write_report(results, out_dir, quick=quick)
-    return results
-
-
-# ---------------------------------------------------------------- report
-
-_TITLE = "deepdyn — Deep Learning as Dynamical Systems, reproduced"
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-bottom: 0.2rem; }
-.meta { color: #666; font-size: 0.9rem; }
-section { border-top: 1px solid #ddd; padding-top: 1rem; margin-top: 1.5rem; }
-img { max-width: 100%; height: auto; border: 1px solid #eee; }
-table { border-collapse: collapse; margin: 0.5rem 1.5rem 0.5rem 0; font-size: 0.9rem; }
-td, th { border: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.tables { display: flex; flex-wrap: wrap; align-items: flex-start; }
-""".strip()
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _format_number(value: float) -> str:
-    return f"{value:.6g}"
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def _rows(pairs: Sequence[tuple[str, str]], num: bool) -> str:
-    cls = ' class="num"' if num else ""
-    return "".join(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>" for k, v in pairs)
-
-
-def _section(result: Result, out_dir: Path) -> str:
-    experiment = get(result.experiment_id)
-    image = Path(os.path.relpath(result.figure_path, out_dir)).as_posix()
-    numbers = _rows([(k, _format_number(v)) for k, v in result.numbers.items()], num=True)
-    config = _rows(
-        [(k, _format_value(v)) for k, v in dataclasses.asdict(result.config).items()], num=False
-    )
-    return f"""<section id="{_e(experiment.id)}">
-<h2>{_e(experiment.title)}</h2>
-<p class="meta">{_e(experiment.id)} · thesis {_e(experiment.reference)} ·
-run time {result.seconds:.1f} s</p>
-<img src="{_e(image)}" alt="{_e(experiment.title)}">
-<p>{_e(experiment.caption)}</p>
-<div class="tables">
-<table><caption>key numbers</caption>{numbers}</table>
-<table><caption>config</caption>{config}</table>
-</div>
-</section>"""
-
-
-def write_report(results: Sequence[Result], out_dir: Path | str, *, quick: bool) -> Path:
-    """Write ``out_dir/index.html`` (self-contained) and ``out_dir/numbers.json``; returns the page.
-
-    ``numbers.json`` maps each experiment id to its key numbers plus ``"seconds"``.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    mode = (
-        "quick mode: reduced configs, a smoke test of the pipeline, not the thesis' numbers"
-        if quick
-        else "full configs"
-    )
-    count = f"{len(results)} {'entry' if len(results) == 1 else 'entries'}"
-    sections = "\n".join(_section(r, out) for r in results) or "<p>No entries were run.</p>"
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{_e(_TITLE)}</title>
-<style>
-{_CSS}
-</style>
-</head>
-<body>
-<h1>{_e(_TITLE)}</h1>
-<p class="meta">deepdyn {_e(deepdyn_version())} · {count} · {_e(mode)}</p>
-{sections}
-</body>
-</html>
-"""
-    index = out / "index.html"
-    _write_text(index, page)
-    summary = {r.experiment_id: {**r.numbers, "seconds": r.seconds} for r in results}
-    _write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
-    return index
