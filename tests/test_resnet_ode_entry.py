@@ -24,3 +24,11 @@ def test_resnet_ode_config_errors():
         experiments.make_config(exp, overrides={"depths": "8"})
     with pytest.raises(ValueError, match="rk9"):
         experiments.make_config(exp, overrides={"schemes": "euler,rk9"})
+
+
+def test_resnet_ode_width_three(tmp_path):
+    # the phase portrait projects the field on the (z_1, z_2) plane for widths above 2
+    exp = experiments.get("resnet-ode")
+    cfg = experiments.make_config(exp, quick=True, overrides={"width": "3"})
+    result = experiments.run_experiment(exp, cfg, tmp_path)
+    assert abs(result.numbers["slope_leapfrog"] + 2) < 0.2

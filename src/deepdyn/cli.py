@@ -7,6 +7,7 @@ stderr and exit code 2; anything else unexpected keeps its traceback, since it i
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.experiments._base import Progress, Result, deepdyn_version
-from deepdyn.runs import RunInfo, Store
+from deepdyn.runs import RunInfo, Store, SweepItem, sweep
 
 app = typer.Typer(
     name="deepdyn",
@@ -187,6 +188,78 @@ def reproduce(
     console = _out()
     console.print(table)
     console.print(f"report  {Path(out) / 'index.html'}", highlight=False)
+
+
+def _parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        values = [v.strip() for v in text.split(",")]
+        if not sep or not key.strip() or not all(values):
+            raise ValueError(f'--grid expects key=v1,v2,…, got "{item}"')
+        grid[key.strip()] = values
+    return grid
+
+
+def _sweep_table(experiment_id: str, items: Sequence[SweepItem]) -> Table:
+    """One row per config: the config values that vary, the status, the key numbers."""
+    configs = [dataclasses.asdict(item.config) for item in items]
+    keys = [k for k in configs[0] if len({repr(c[k]) for c in configs}) > 1] if configs else []
+    table = Table(title=f"deepdyn sweep {experiment_id}")
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_column("run id", no_wrap=True)
+    table.add_column("status")
+    table.add_column("key numbers")
+    for item, config in zip(items, configs):
+        numbers = ", ".join(f"{k}={v:.4g}" for k, v in item.numbers.items())
+        cells = [str(config[k]) for k in keys]
+        table.add_row(*cells, item.run_id, item.status, numbers or (item.error or ""))
+    return table
+
+
+@app.command("sweep")
+def sweep_(
+    experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", metavar="KEY=V1,V2", help="Values of one config field; repeatable."),
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option("--seeds", metavar="N", help="Add seed=0..N-1 to the grid.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    quick: Annotated[bool, typer.Option("--quick", help="Reduced configs: seconds each.")] = False,
+    store: StoreOption = _DEFAULT_STORE,
+    force: ForceOption = False,
+) -> None:
+    """Run one entry over the Cartesian product of config values; stored runs are reused."""
+    from deepdyn.runs import expand_grid
+
+    experiment = experiments.get(experiment_id)
+    parsed = _parse_grid(grid or [])
+    expand_grid(experiment, parsed, seeds=seeds, quick=quick)  # validate before opening anything
+    runs = Store(store)
+    with _progress_bar() as bar:
+        items = sweep(
+            experiment,
+            parsed,
+            store=runs,
+            seeds=seeds,
+            quick=quick,
+            workers=workers,
+            force=force,
+            progress=_task(bar, f"sweep {experiment.id}"),
+        )
+    console = _out()
+    console.print(_sweep_table(experiment.id, items))
+    failed = sum(item.status == "failed" for item in items)
+    reused = sum(item.status == "reused" for item in items)
+    console.print(
+        f"{len(items)} configs: {len(items) - failed - reused} finished, {reused} reused, "
+        f"{failed} failed  (store {store})",
+        highlight=False,
+    )
 
 
 # ---------------------------------------------------------------- deepdyn runs …

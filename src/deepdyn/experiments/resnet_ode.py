@@ -131,7 +131,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "fitted": (("depth",), use),
             "ode_path": (("time", "sample", "component"), first.numpy()),
             "ode2_path": (("time", "sample", "component"), second.numpy()),
-            "field": (("gy", "gx", "component"), fv),
+            "field": (("gy", "gx", "plane"), fv),  # the field projected on (z_1, z_2)
             **paths,
         },
         coords={

@@ -1,0 +1,134 @@
+"""Sweeps: grid expansion, seeds, validation before running, reuse, failures, workers, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from typer.testing import CliRunner
+
+from _toy_sweep import TOY, toy
+from deepdyn.cli import app
+from deepdyn.experiments._base import _unregister
+from deepdyn.runs import Store, expand_grid, sweep
+
+
+@pytest.fixture
+def experiment():
+    yield toy()
+    _unregister(TOY)
+
+
+def test_expand_grid_product_and_values(experiment):
+    configs = expand_grid(experiment, {"n": ["3", "4"], "scale": ["0.5", "1", "2"]})
+    assert len(configs) == 6
+    assert [(c.n, c.scale) for c in configs] == [
+        (3, 0.5),
+        (3, 1.0),
+        (3, 2.0),
+        (4, 0.5),
+        (4, 1.0),
+        (4, 2.0),
+    ]
+    assert all(isinstance(c.scale, float) for c in configs)
+    quick = expand_grid(experiment, {"scale": ["2"]}, quick=True)
+    assert [(c.n, c.scale) for c in quick] == [(5, 2.0)]
+
+
+def test_expand_grid_seeds(experiment):
+    configs = expand_grid(experiment, {"n": ["3", "4"]}, seeds=3)
+    assert [(c.n, c.seed) for c in configs] == [(n, s) for n in (3, 4) for s in range(3)]
+
+
+def test_seeds_need_a_seed_field(experiment):
+    @dataclasses.dataclass(frozen=True)
+    class NoSeed:
+        n: int = 3
+
+    entry = dataclasses.replace(experiment, id="toy-no-seed", config=NoSeed)
+    with pytest.raises(ValueError, match='no config field "seed"'):
+        expand_grid(entry, {}, seeds=2)
+    with pytest.raises(ValueError, match="not both"):
+        expand_grid(experiment, {"seed": ["1"]}, seeds=2)
+
+
+@pytest.mark.parametrize(
+    ("grid", "match"),
+    [
+        ({"nope": ["1"]}, 'config key "nope" unknown'),
+        ({"n": ["3", "x"]}, 'config key "n" expects int'),
+        ({"n": ["3", "0"]}, "n must be at least 1"),
+    ],
+)
+def test_bad_grid_raises_before_running(experiment, tmp_path, grid, match):
+    store = Store(tmp_path / "store")
+    with pytest.raises(ValueError, match=match):
+        sweep(experiment, grid, store=store)
+    assert store.list() == []
+
+
+def test_rerun_reuses_and_failure_does_not_stop_others(experiment, tmp_path):
+    store = Store(tmp_path / "store")
+    seen: list[tuple[int, int]] = []
+    grid = {"fail": ["false", "true"], "scale": ["1", "2"]}
+    items = sweep(
+        experiment, grid, store=store, quick=True, progress=lambda d, t, m: seen.append((d, t))
+    )
+    assert [i.status for i in items] == ["finished", "finished", "failed", "failed"]
+    assert items[2].error == "RuntimeError: toy failure"
+    assert items[0].numbers["mean"] != items[1].numbers["mean"]
+    assert seen[-1] == (4, 4)
+    statuses = {info.run_id: info.status for info in store.list()}
+    assert statuses == {i.run_id: i.status for i in items}
+
+    again = sweep(experiment, grid, store=store, quick=True)
+    assert [i.status for i in again] == ["reused", "reused", "failed", "failed"]
+    assert [i.numbers for i in again] == [i.numbers for i in items]
+    forced = sweep(experiment, {"scale": ["1"]}, store=store, quick=True, force=True)
+    assert [i.status for i in forced] == ["finished"]
+
+
+def test_workers_give_the_same_numbers(experiment, tmp_path):
+    grid = {"scale": ["1", "3"], "fail": ["false", "true"]}
+    inline = sweep(experiment, grid, store=Store(tmp_path / "a"), quick=True)
+    pooled = sweep(experiment, grid, store=Store(tmp_path / "b"), quick=True, workers=2)
+    assert [i.status for i in pooled] == [i.status for i in inline]
+    assert [i.numbers for i in pooled] == [i.numbers for i in inline]
+    assert [i.run_id for i in pooled] == [i.run_id for i in inline]
+    assert [
+        i.status
+        for i in sweep(experiment, grid, store=Store(tmp_path / "b"), quick=True, workers=2)
+    ] == [
+        "reused",
+        "failed",
+        "reused",
+        "failed",
+    ]
+
+
+def test_cli_sweep(experiment, tmp_path):
+    store = tmp_path / "store"
+    args = ["sweep", TOY, "--quick", "--grid", "scale=1,2", "--grid", "fail=false,true"]
+    result = CliRunner().invoke(
+        app, [*args, "--seeds", "2", "--store", str(store)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 configs: 4 finished, 0 reused, 4 failed" in result.output
+    assert "scale" in result.output and "toy failure" in result.output
+    assert len(Store(store).list()) == 8
+
+
+def test_cli_sweep_errors(experiment, tmp_path, capsys):
+    from deepdyn.cli import main
+
+    store = tmp_path / "store"
+    for args, message in [
+        (["--grid", "scale"], '--grid expects key=v1,v2,…, got "scale"'),
+        (["--grid", "nope=1"], 'config key "nope" unknown'),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            main(["sweep", TOY, *args, "--store", str(store)])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err
+    assert not store.exists()
