@@ -19,7 +19,7 @@ import xarray as xr
 
 from deepdyn import experiments
 from deepdyn.experiments import Experiment
-from deepdyn.experiments._base import _REGISTRY
+from deepdyn.experiments._registry import _REGISTRY
 
 TOY = "toy-sweep"
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from deepdyn import experiments
 from deepdyn.cli import app, main
-from deepdyn.experiments._base import _unregister
+from deepdyn.experiments._registry import _unregister
 
 TOY = "toy-cli"
 SRC = Path(__file__).resolve().parents[1] / "src"

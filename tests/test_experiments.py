@@ -18,7 +18,7 @@ from PIL import Image
 
 from deepdyn import experiments
 from deepdyn.experiments import Experiment, make_config, run_experiment
-from deepdyn.experiments._base import _unregister
+from deepdyn.experiments._registry import _unregister
 
 TOY = "toy-test"
 

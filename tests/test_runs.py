@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from typer.testing import CliRunner
 from deepdyn import experiments
 from deepdyn.cli import app
 from deepdyn.experiments import Experiment, make_config
-from deepdyn.experiments._base import _unregister
+from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store
 
 TOY = "toy-runs"
@@ -180,7 +181,7 @@ def test_check_is_clean_then_finds_each_problem(toy, store):
 
     shutil.rmtree(a)
     (b / "arrays.nc").write_bytes(b"not netcdf")
-    leftover = store.path / "tmp" / "feedfeedfeedfeed-999999999"
+    leftover = store.path / "tmp" / f"feedfeedfeedfeed.999999999.{socket.gethostname()}"
     leftover.mkdir()
 
     problems = store.check()

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from _toy_sweep import TOY, toy
 from deepdyn.cli import app
-from deepdyn.experiments._base import _unregister
+from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store, expand_grid, sweep
 
 

@@ -26,8 +26,8 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from deepdyn import experiments
-from deepdyn.experiments._base import Progress, Result, deepdyn_version
 from deepdyn.runs import RunInfo, Store, SweepItem, sweep
+from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
 app = typer.Typer(
     name="deepdyn",

@@ -1,5 +1,6 @@
 """Fields, schemes, lifts, readouts and the Network that composes them."""
 
+from deepdyn.dynamics._invariant import batch_invariant, is_batch_invariant
 from deepdyn.dynamics.activations import ACTIVATIONS, activation
 from deepdyn.dynamics.builders import MLP, NeuralODE, ResNet
 from deepdyn.dynamics.ends import LIFTS, TERMINALS, Lift, Readout
@@ -24,4 +25,6 @@ __all__ = [
     "Readout",
     "ResNet",
     "activation",
+    "batch_invariant",
+    "is_batch_invariant",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from deepdyn.dynamics._invariant import invariant_affine, is_batch_invariant
+
 # Up to this input width the product is computed transposed, A zᵀ: (out, in) @ (in, sample)
 # per member, so the GEMM runs along the long sample axis. On CPU this beats the unrolled
 # broadcast sum 1.6–3.8× and z Aᵀ 1.25–2.3× at widths 2–4, forward and backward; at widths 8
@@ -15,8 +17,11 @@ def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     """A z + b for every ensemble member.
 
     z: (ensemble, sample, in); weight: (ensemble, out, in); bias: (ensemble, out) or None.
-    Returns (ensemble, sample, out), contiguous.
+    Returns (ensemble, sample, out), contiguous. Inside ``batch_invariant()`` the result for a
+    member does not depend on the ensemble size (see ``_invariant.py``).
     """
+    if is_batch_invariant():
+        return invariant_affine(z, weight, bias)
     if weight.shape[-1] <= TRANSPOSED_MAX_WIDTH:
         zt = z.transpose(1, 2)  # (ensemble, in, sample)
         if bias is None:

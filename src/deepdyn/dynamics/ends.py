@@ -7,6 +7,7 @@ from torch import nn
 
 from deepdyn import _checks
 from deepdyn.dynamics._affine import affine
+from deepdyn.dynamics.activations import sigmoid
 
 LIFTS = ("identity", "pad", "affine")
 TERMINALS = ("identity", "sigmoid", "softmax")
@@ -80,7 +81,7 @@ class Readout(nn.Module):
 
     def apply_terminal(self, logits: torch.Tensor) -> torch.Tensor:
         if self.terminal == "sigmoid":
-            return torch.sigmoid(logits)
+            return sigmoid(logits)
         if self.terminal == "softmax":
             return torch.softmax(logits, dim=-1)
         return logits

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import importlib
 
-from deepdyn.experiments._base import (
+from deepdyn.experiments._registry import catalogue, get, register
+from deepdyn.experiments._report import reproduce, write_report
+from deepdyn.runs._experiment import (
     Experiment,
     Progress,
     ProgressFactory,
     Result,
-    catalogue,
     copy_entry,
-    get,
     make_config,
-    register,
     run_experiment,
 )
-from deepdyn.experiments._report import reproduce, write_report
 
 __all__ = [
     "Experiment",

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deepdyn.experiments._base import (
+from deepdyn.experiments._registry import catalogue, get
+from deepdyn.runs._experiment import (
     ProgressFactory,
     Result,
     _write_text,
-    catalogue,
     copy_entry,
     deepdyn_version,
-    get,
     make_config,
     run_experiment,
 )

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.dynamics import ResNet
 from deepdyn.dynamics.network import Network
-from deepdyn.experiments._base import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, register
 
 D = torch.float64
 SHOWN_DEPTHS = (4, 16)

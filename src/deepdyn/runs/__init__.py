@@ -1,15 +1,46 @@
-"""The run store: one folder per run and a SQLite index, so a finished run is never recomputed.
+"""Runs: what the store runs (Experiment), the run store, and sweeps (DESIGN.md, "run store").
 
 ``Store(path)`` opens (or creates) a store; ``Store.run`` runs an experiment into it or reuses
-the finished run with the same id; ``lookup``, ``get``, ``list``, ``load``, ``remove``,
+the finished run with the same id; ``lookup``, ``get``, ``list``, ``load``, ``draw``, ``remove``,
 ``export_csv`` and ``check`` read and tend it. ``sweep`` runs an experiment over a grid of
-config values (``expand_grid``) through the store, optionally in worker processes.
+config values (``expand_grid``) through the store: grouped into ensembles, inline, in local
+worker processes or on a Dask cluster.
 """
 
 from __future__ import annotations
 
+from deepdyn.runs._experiment import (
+    Experiment,
+    Progress,
+    ProgressFactory,
+    Result,
+    copy_entry,
+    deepdyn_version,
+    make_config,
+    run_experiment,
+    write_run,
+)
 from deepdyn.runs._index import RunInfo
 from deepdyn.runs._store import Store, run_id
-from deepdyn.runs._sweep import SweepItem, expand_grid, sweep
+from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, connect, expand_grid, plan, sweep
 
-__all__ = ["RunInfo", "Store", "SweepItem", "expand_grid", "run_id", "sweep"]
+__all__ = [
+    "GROUP_SIZE",
+    "Experiment",
+    "Progress",
+    "ProgressFactory",
+    "Result",
+    "RunInfo",
+    "Store",
+    "SweepItem",
+    "connect",
+    "copy_entry",
+    "deepdyn_version",
+    "expand_grid",
+    "make_config",
+    "plan",
+    "run_experiment",
+    "run_id",
+    "sweep",
+    "write_run",
+]

@@ -4,7 +4,7 @@ Layout::
 
     <store>/index.sqlite              one row per run (see _index.py)
     <store>/runs/<run_id>/            config.json, arrays.nc, figure.png, numbers.json, log.txt
-    <store>/tmp/<run_id>-<pid>/       a run being written; renamed into runs/ when complete
+    <store>/tmp/<run_id>.<pid>.<host>/  a run being written; renamed into runs/ when complete
 
 A run id is the first 16 hex digits of the sha256 of the canonical JSON of
 ``{experiment, config, deepdyn_version}``: the same config gives the same id, so a finished run is
@@ -14,6 +14,7 @@ found again and never computed twice (unless ``force=True``).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import csv
 import dataclasses
 import datetime
@@ -23,17 +24,25 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import xarray as xr
 
+from deepdyn.runs._experiment import (
+    Experiment,
+    Progress,
+    Result,
+    _check_config,
+    deepdyn_version,
+    draw_figure,
+    run_experiment,
+    write_run,
+)
 from deepdyn.runs._index import STATUSES, Index, RunInfo
 
-if TYPE_CHECKING:
-    from deepdyn.experiments._base import Experiment, Progress, Result
-
-_FILES = ("config.json", "arrays.nc", "figure.png", "numbers.json")
+_FILES = ("config.json", "arrays.nc", "numbers.json")  # figure.png may be drawn later
 _STALE_SECONDS = 24 * 3600.0
 
 
@@ -115,8 +124,6 @@ class Store:
 
     def lookup(self, experiment_id: str, config: Any) -> RunInfo | None:
         """The finished run of ``experiment_id`` with ``config`` (this deepdyn version), or None."""
-        from deepdyn.experiments._base import deepdyn_version
-
         info = self.index.get(run_id(experiment_id, config, deepdyn_version()))
         return info if info is not None and info.status == "finished" else None
 
@@ -176,81 +183,143 @@ class Store:
         *,
         force: bool = False,
         progress: Progress | None = None,
+        figure: bool = True,
     ) -> Result:
         """Run ``experiment`` with ``config`` into the store, or reuse its finished run.
 
         A finished run with the same id is returned as it is stored (nothing is computed) unless
         ``force``. Otherwise: the row is written as ``running``, the files go to
-        ``tmp/<run_id>-<pid>/`` and that folder is renamed to ``runs/<run_id>/``, then the row
-        becomes ``finished`` with its numbers in one transaction. If the run raises, the row
+        ``tmp/<run_id>.<pid>.<host>/`` and that folder is renamed to ``runs/<run_id>/``, then the
+        row becomes ``finished`` with its numbers in one transaction. If the run raises, the row
         becomes ``failed`` with the one-line error, no folder is left and the error propagates.
         """
-        from deepdyn.experiments._base import (
-            Result,
-            _check_config,
-            deepdyn_version,
-            run_experiment,
-        )
-
         _check_config(experiment, config)
         rid = run_id(experiment.id, config, deepdyn_version())
-        final = self.folder(rid)
         existing = self.index.get(rid)
         if existing is not None and existing.status == "finished" and not force:
             if progress is not None:
                 progress(1, 1, f"reused run {rid}")
-            return Result(
-                experiment.id,
-                config,
-                dict(existing.metrics),
-                final / "figure.png",
-                final / "arrays.nc",
-                _seconds(existing.started, existing.ended),
-            )
+            return self._result(experiment, config, existing)
 
         started = _now()
-        self.index.put(
-            RunInfo(
-                run_id=rid,
-                experiment=experiment.id,
-                status="running",
-                config=dataclasses.asdict(config),
-                metrics={},
-                error=None,
-                started=started,
-                ended=None,
-                host=socket.gethostname(),
-                path=final,
-            )
-        )
-        tmp = self.path / "tmp" / f"{rid}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        log: list[str] = [f"{started} start {experiment.id} run {rid}"]
-        clock = time.perf_counter()
-
-        def relay(done: int, total: int, message: str) -> None:
-            line = f"[{time.perf_counter() - clock:8.2f} s] {done}/{total} {message}"
-            if not log or log[-1].split("] ", 1)[-1] != line.split("] ", 1)[-1]:
-                log.append(line)
-            if progress is not None:
-                progress(done, total, message)
-
+        self.index.put(self._row(experiment, config, "running", started=started))
+        log = _Log(started, f"start {experiment.id} run {rid}", progress)
         try:
-            result = run_experiment(experiment, config, tmp, progress=relay)
-            entry = tmp / experiment.id
-            log.append(f"{_now()} finished in {result.seconds:.2f} s")
-            (entry / "log.txt").write_text("\n".join(log) + "\n", encoding="utf-8")
-            if final.exists():  # a forced rerun replaces the old folder
-                shutil.rmtree(final)
-            os.replace(entry, final)
+            with _staging(self.path, rid) as tmp:
+                result = run_experiment(experiment, config, tmp, progress=log, figure=figure)
+                _publish(self.path, rid, tmp / experiment.id, log.lines(result.seconds))
         except BaseException as error:
             self.index.fail(rid, _one_line(error), _now())
             raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         self.index.finish(rid, result.numbers, _now())
-        return dataclasses.replace(
-            result, figure_path=final / "figure.png", arrays_path=final / "arrays.nc"
+        return self._result(experiment, config, self.get(rid))
+
+    def record(
+        self,
+        experiment: Experiment,
+        config: Any,
+        status: str,
+        *,
+        started: str,
+        ended: str,
+        host: str,
+        numbers: dict[str, float] | None = None,
+        error: str | None = None,
+    ) -> RunInfo:
+        """Write the row of a run computed elsewhere (a sweep worker), in one transaction.
+
+        ``finished`` requires its folder ``runs/<run_id>/`` in place (see :func:`write_folder`).
+        """
+        info = self._row(
+            experiment, config, status, started=started, ended=ended, host=host,
+            numbers=numbers, error=error,
+        )  # fmt: skip
+        if status == "finished" and not _complete(info.path):
+            raise ValueError(f'run "{info.run_id}" has no complete folder: it cannot be finished')
+        self.index.put(info)
+        return info
+
+    def recover(self, experiment: Experiment, config: Any) -> RunInfo | None:
+        """Finish the row of a run whose folder is complete but whose row is not (a run killed
+        between its rename and its index transaction); None when there is nothing to recover."""
+        rid = run_id(experiment.id, config, deepdyn_version())
+        folder = self.folder(rid)
+        info = self.index.get(rid)
+        if (info is not None and info.status == "finished") or not _complete(folder):
+            return None
+        try:
+            record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))
+            xr.load_dataset(folder / "arrays.nc", engine="h5netcdf")
+        except Exception:
+            return None
+        if record.get("config") != dataclasses.asdict(config):
+            return None
+        when = datetime.datetime.fromtimestamp(
+            (folder / "numbers.json").stat().st_mtime, datetime.UTC
+        ).isoformat()
+        return self.record(
+            experiment, config, "finished", started=info.started if info else when,
+            ended=when, host=info.host if info else socket.gethostname(), numbers=numbers,
+        )  # fmt: skip
+
+    def draw(self, run_id: str, experiment: Experiment, *, force: bool = False) -> Path:
+        """The figure of the finished run ``run_id``, drawn from its stored arrays if missing."""
+        info = self.get(run_id)
+        if info.experiment != experiment.id:
+            raise ValueError(
+                f'run "{run_id}" belongs to experiment "{info.experiment}", not "{experiment.id}"'
+            )
+        path = info.path / "figure.png"
+        if force or not path.is_file():
+            draw_figure(experiment, self.load(run_id), path)
+        return path
+
+    def clean(self) -> builtins.list[Path]:
+        """Remove the temporary folders this host's dead processes left behind; the removed."""
+        removed = []
+        host = socket.gethostname()
+        for tmp in sorted((self.path / "tmp").iterdir()):
+            _, pid, owner = _tmp_parts(tmp.name)
+            if owner == host and not (pid is not None and _alive(pid)):
+                shutil.rmtree(tmp, ignore_errors=True)
+                removed.append(tmp)
+        return removed
+
+    def _row(
+        self,
+        experiment: Experiment,
+        config: Any,
+        status: str,
+        *,
+        started: str,
+        ended: str | None = None,
+        host: str | None = None,
+        numbers: dict[str, float] | None = None,
+        error: str | None = None,
+    ) -> RunInfo:
+        rid = run_id(experiment.id, config, deepdyn_version())
+        return RunInfo(
+            run_id=rid,
+            experiment=experiment.id,
+            status=status,
+            config=dataclasses.asdict(config),
+            metrics=dict(numbers or {}),
+            error=error,
+            started=started,
+            ended=ended,
+            host=host or socket.gethostname(),
+            path=self.folder(rid),
+        )
+
+    def _result(self, experiment: Experiment, config: Any, info: RunInfo) -> Result:
+        return Result(
+            experiment.id,
+            config,
+            dict(info.metrics),
+            info.path / "figure.png",
+            info.path / "arrays.nc",
+            _seconds(info.started, info.ended),
         )
 
     # ------------------------------------------------------------ checking
@@ -298,12 +367,19 @@ class Store:
                 )
         for tmp in sorted((self.path / "tmp").iterdir()):
             if not self._tmp_alive(tmp):
-                problems.append(f'temporary folder "{tmp}" is left over: rm -r "{tmp}"')
+                problems.append(
+                    f'temporary folder "{tmp}" is left over: rm -r "{tmp}" '
+                    "(a sweep started on this host removes it too)"
+                )
         return problems
 
     def _tmp_alive(self, tmp: Path) -> bool:
-        _, _, pid = tmp.name.rpartition("-")
-        return pid.isdigit() and _alive(int(pid))
+        _, pid, host = _tmp_parts(tmp.name)
+        if not host or pid is None:  # not a name deepdyn writes
+            return False
+        if host != socket.gethostname():  # another machine's: trust it for a day
+            return time.time() - tmp.stat().st_mtime < _STALE_SECONDS
+        return pid is not None and _alive(pid)
 
     def _in_progress(self, info: RunInfo) -> bool:
         if info.host != socket.gethostname():  # another machine: trust it for a day
@@ -311,5 +387,90 @@ class Store:
             return age < _STALE_SECONDS
         tmp_dir = self.path / "tmp"
         return any(
-            t.name.startswith(info.run_id + "-") and self._tmp_alive(t) for t in tmp_dir.iterdir()
+            _tmp_parts(t.name)[0] == info.run_id and self._tmp_alive(t) for t in tmp_dir.iterdir()
         )
+
+
+# ---------------------------------------------------------------- folders (no index)
+
+
+def _tmp_parts(name: str) -> tuple[str, int | None, str]:
+    """(run id, pid, host) of a ``tmp/<run_id>.<pid>.<host>`` folder name."""
+    rid, _, rest = name.partition(".")
+    pid, _, host = rest.partition(".")
+    return rid, int(pid) if pid.isdigit() else None, host
+
+
+def _complete(folder: Path) -> bool:
+    return folder.is_dir() and all((folder / name).is_file() for name in _FILES)
+
+
+@contextlib.contextmanager
+def _staging(store_path: Path, rid: str) -> Iterator[Path]:
+    """A fresh ``tmp/<run_id>.<pid>.<host>/`` folder, removed afterwards whatever happens."""
+    tmp = store_path / "tmp" / f"{rid}.{os.getpid()}.{socket.gethostname()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _publish(store_path: Path, rid: str, entry: Path, log: str) -> None:
+    """Write the log into the staged ``entry`` folder and rename it to ``runs/<rid>``."""
+    (entry / "log.txt").write_text(log, encoding="utf-8")
+    final = store_path / "runs" / rid
+    if final.exists():  # a forced or recomputed run replaces the old folder
+        shutil.rmtree(final)
+    os.replace(entry, final)
+
+
+class _Log:
+    """Collects a run's progress lines (and forwards them) for its ``log.txt``."""
+
+    def __init__(self, started: str, first: str, progress: Progress | None = None) -> None:
+        self._lines = [f"{started} {first}"]
+        self._clock = time.perf_counter()
+        self._progress = progress
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        line = f"{done}/{total} {message}"
+        if self._lines[-1].split("] ", 1)[-1] != line:
+            self._lines.append(f"[{time.perf_counter() - self._clock:8.2f} s] {line}")
+        if self._progress is not None:
+            self._progress(done, total, message)
+
+    def lines(self, seconds: float) -> str:
+        return "\n".join([*self._lines, f"{_now()} finished in {seconds:.2f} s"]) + "\n"
+
+
+def write_folder(
+    store_path: Path | str,
+    experiment: Experiment,
+    config: Any,
+    dataset: xr.Dataset,
+    *,
+    figure: bool,
+    started: str,
+    seconds: float,
+) -> Result:
+    """Store a computed run as ``runs/<run_id>/`` without touching the index (sweep workers).
+
+    The files are written under ``tmp/`` and the folder renamed into place, so ``runs/`` only
+    ever holds complete folders; the driver then records the row (``Store.record``).
+    """
+    root = Path(store_path)
+    if not (root / "runs").is_dir() or not os.access(root / "tmp", os.W_OK):
+        raise ValueError(
+            f'store "{root}" is not reachable from host {socket.gethostname()}: '
+            "put the store on a file system every worker shares"
+        )
+    rid = run_id(experiment.id, config, deepdyn_version())
+    log = _Log(started, f"start {experiment.id} run {rid} (sweep)")
+    with _staging(root, rid) as tmp:
+        result = write_run(experiment, config, dataset, tmp, figure=figure, seconds=seconds)
+        _publish(root, rid, tmp / experiment.id, log.lines(seconds))
+    final = root / "runs" / rid
+    return dataclasses.replace(
+        result, figure_path=final / "figure.png", arrays_path=final / "arrays.nc"
+    )

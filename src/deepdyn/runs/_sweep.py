@@ -1,37 +1,73 @@
-"""Sweeps: run one experiment over the Cartesian product of config values, through the store.
+"""Sweeps: one experiment over the Cartesian product of config values, through the store.
 
 ``expand_grid`` turns ``{key: ["v1", "v2"], ...}`` (strings, parsed like ``--set``) into configs,
-validating every one before anything runs. ``sweep`` runs them with ``Store.run``: inline when
-``workers == 1``, else in a process pool (spawn context; each worker opens its own ``Store`` on
-the same folder). Finished configs are reused; a failing config is recorded and the rest go on.
+validating every one before anything runs. ``sweep`` then
+
+1. reuses every config already finished in the store (and recovers complete folders whose row
+   was never written, e.g. after a kill);
+2. groups the rest by ``Experiment.group_key`` (configs that differ only in ``batch_fields`` —
+   seeds, init scales — run as one ensemble) and cuts groups into tasks of at most
+   ``group_size`` configs, at least one task per worker when there is enough work;
+3. runs the tasks inline (``workers=1``), in a local process pool (spawn) or on a Dask
+   distributed cluster (``cluster="tcp://host:port"``; a task lost with its worker is run again
+   by Dask elsewhere);
+4. stores each run as its task finishes: the worker writes the folder (tmp/ then a rename), the
+   driver — the only process that writes the SQLite index — records the row in one transaction.
+
+A failing task is split: each of its configs is tried alone, so one bad config is recorded as
+``failed`` with its error and the others still finish.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import importlib
+import datetime
 import itertools
+import math
 import multiprocessing
-from collections.abc import Mapping, Sequence
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from deepdyn.runs._store import Store, _one_line, run_id
+from deepdyn.runs._experiment import (
+    Experiment,
+    Progress,
+    _field_types,
+    deepdyn_version,
+    make_config,
+)
+from deepdyn.runs._store import Store, _one_line, run_id, write_folder
 
-if TYPE_CHECKING:
-    from deepdyn.experiments._base import Experiment, Progress
+GROUP_SIZE = 64
+"""Default largest number of configs run as one ensemble."""
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepItem:
-    """One config of a sweep: its run id, ``finished``/``reused``/``failed``, error, numbers."""
+    """One config of a sweep: its run id, ``finished``/``reused``/``recovered``/``failed``, error,
+    numbers."""
 
     config: Any
     run_id: str
     status: str
     error: str | None
     numbers: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    """What a task reports for one config (picklable, sent back from workers)."""
+
+    index: int
+    status: str  # finished | failed
+    numbers: dict[str, float]
+    error: str | None
+    started: str
+    ended: str
+    host: str
 
 
 def expand_grid(
@@ -46,8 +82,6 @@ def expand_grid(
     Values are parsed and validated as ``make_config`` overrides; an unknown key or a bad value
     raises its ValueError before anything runs. Identical configs are kept once.
     """
-    from deepdyn.experiments._base import _field_types, make_config
-
     axes: dict[str, list[Any]] = {}
     for key, values in grid.items():
         values = list(values)
@@ -76,34 +110,147 @@ def expand_grid(
     return configs
 
 
-def _run_one(
-    store: Store, experiment: Experiment, config: Any, force: bool
-) -> tuple[str, str | None, dict[str, float]]:
-    """Run one config into ``store``: (status, message, numbers); never raises an Exception."""
-    if not force and store.lookup(experiment.id, config) is not None:
-        status = "reused"
-    else:
-        status = "finished"
-    try:
-        result = store.run(experiment, config, force=force)
-    except Exception as error:  # store.run already marked the row failed
-        return "failed", _one_line(error), {}
-    return status, None, dict(result.numbers)
+def plan(
+    experiment: Experiment, indexed: Sequence[tuple[int, Any]], *, group_size: int, workers: int
+) -> list[list[tuple[int, Any]]]:
+    """Cut ``(index, config)`` pairs into tasks: same-group configs together, each task at most
+    ``group_size`` long and, when there is work enough, at least ``workers`` tasks in all."""
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    for pair in indexed:
+        groups.setdefault(experiment.group_key(pair[1]), []).append(pair)
+    total = len(indexed)
+    size = max(1, min(group_size, math.ceil(total / max(1, workers)))) if total else 1
+    tasks: list[list[tuple[int, Any]]] = []
+    for members in groups.values():
+        parts = math.ceil(len(members) / size)
+        step = math.ceil(len(members) / parts)  # equal parts rather than a small remainder
+        tasks += [members[i : i + step] for i in range(0, len(members), step)]
+    return tasks
 
 
-def _worker(
-    store_path: str, module: str, experiment_id: str, values: dict[str, Any], force: bool
-) -> tuple[str, str | None, dict[str, float]]:
-    """Process-pool entry point: import the entry's module (it registers), run one config."""
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def run_task(
+    store_path: str, experiment: Experiment, task: Sequence[tuple[int, Any]], figures: bool
+) -> list[_Outcome]:
+    """Compute one task (one ensemble) and write its run folders; never raises for a bad config.
+
+    This is what a pool or Dask worker executes; it writes files only, never the index.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    from deepdyn import experiments
+    host = socket.gethostname()
+    started = _now()
+    clock = time.perf_counter()
+    try:
+        datasets = experiment.compute([config for _, config in task])
+    except Exception as error:
+        if len(task) == 1:
+            index = task[0][0]
+            return [_Outcome(index, "failed", {}, _one_line(error), started, _now(), host)]
+        # one config may be at fault: try each alone so that the others still finish
+        return [o for pair in task for o in run_task(store_path, experiment, [pair], figures)]
+    seconds = (time.perf_counter() - clock) / len(task)
+    outcomes = []
+    for (index, config), dataset in zip(task, datasets):
+        try:
+            result = write_folder(
+                store_path,
+                experiment,
+                config,
+                dataset,
+                figure=figures,
+                started=started,
+                seconds=seconds,
+            )
+        except Exception as error:
+            outcomes.append(_Outcome(index, "failed", {}, _one_line(error), started, _now(), host))
+        else:
+            outcomes.append(
+                _Outcome(index, "finished", result.numbers, None, started, _now(), host)
+            )
+    return outcomes
 
-    importlib.import_module(module)
-    experiment = experiments.get(experiment_id)
-    config = experiment.config(**values)
-    return _run_one(Store(store_path), experiment, config, force)
+
+Submit = Callable[[list[list[tuple[int, Any]]]], Iterable[list[_Outcome]]]
+
+
+def _inline(store_path: str, experiment: Experiment, figures: bool) -> Submit:
+    def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
+        for task in tasks:
+            yield run_task(store_path, experiment, task, figures)
+
+    return run
+
+
+def _pool(store_path: str, experiment: Experiment, figures: bool, workers: int) -> Submit:
+    def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
+        context = multiprocessing.get_context("spawn")
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
+            futures = {
+                pool.submit(run_task, store_path, experiment, task, figures): task for task in tasks
+            }
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as error:  # the worker process itself died
+                    yield _lost(futures[future], error)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return run
+
+
+def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) -> Submit:
+    client = connect(address)
+
+    def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
+        from distributed import as_completed
+
+        futures = {}
+        try:
+            for task in tasks:
+                future = client.submit(
+                    run_task, store_path, experiment, task, figures, pure=False, retries=2
+                )
+                futures[future] = task
+            for future in as_completed(list(futures)):
+                try:
+                    yield future.result()
+                except Exception as error:  # e.g. KilledWorker after repeated worker deaths
+                    yield _lost(futures[future], error)
+        finally:
+            client.cancel(list(futures))
+            client.close()
+
+    return run
+
+
+def connect(address: str, timeout: float = 10.0) -> Any:
+    """A ``distributed.Client`` on the scheduler ``address``; one-line ValueError if unreachable."""
+    if not isinstance(address, str) or not address.startswith(("tcp://", "tls://")):
+        raise ValueError(
+            f'cluster address "{address}" invalid: give the scheduler as tcp://HOST:PORT'
+        )
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as error:
+        raise ValueError(
+            f"cluster {address} unreachable ({_one_line(error)[:120]}): start a scheduler there "
+            "(dask scheduler) or drop --cluster to use local workers"
+        ) from None
+
+
+def _lost(task: Sequence[tuple[int, Any]], error: BaseException) -> list[_Outcome]:
+    host, now = socket.gethostname(), _now()
+    message = f"worker lost: {_one_line(error)}"
+    return [_Outcome(index, "failed", {}, message, now, now, host) for index, _ in task]
 
 
 def sweep(
@@ -114,59 +261,91 @@ def sweep(
     seeds: int | None = None,
     quick: bool = False,
     workers: int = 1,
+    cluster: str | None = None,
+    group_size: int = GROUP_SIZE,
+    figures: bool = False,
     force: bool = False,
     progress: Progress | None = None,
 ) -> list[SweepItem]:
-    """Run every config of ``expand_grid(experiment, grid, ...)`` into ``store``, in grid order.
+    """Run every config of ``expand_grid(experiment, grid, ...)`` into ``store``; in grid order.
 
-    ``workers > 1`` runs them in a process pool (each worker imports the module that defines
-    ``experiment.run`` so test or plug-in entries register there too). ``progress(done, total,
-    message)`` is called once per finished config.
+    Args:
+        workers: local worker processes (1: run inline). Ignored with ``cluster``.
+        cluster: a Dask scheduler address (``tcp://host:port``); the store folder must be on a
+            file system the workers share.
+        group_size: the largest number of configs computed as one ensemble (1: no grouping).
+        figures: draw each run's figure now (else ``Store.draw`` draws it when asked).
+        force: recompute configs that are already finished.
+        progress: ``progress(done, total, message)``, called once per stored config.
+
+    Interrupting (KeyboardInterrupt) cancels the tasks not yet done; what was stored stays.
     """
-    from deepdyn.experiments._base import deepdyn_version
-
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if group_size < 1:
+        raise ValueError(f"group_size must be at least 1, got {group_size}")
     configs = expand_grid(experiment, grid, seeds=seeds, quick=quick)
     version = deepdyn_version()
     total = len(configs)
-    outcomes: list[tuple[str, str | None, dict[str, float]] | None] = [None] * total
+    store.clean()
+    statuses: list[str | None] = [None] * total
+    errors: list[str | None] = [None] * total
+    numbers: list[dict[str, float]] = [{} for _ in configs]
+    done = 0
+
+    def report(i: int, status: str, error: str | None, values: dict[str, float]) -> None:
+        nonlocal done
+        statuses[i], errors[i], numbers[i] = status, error, values
+        done += 1
+        if progress is not None:
+            progress(done, total, f"{done}/{total} ({status})")
+
     if progress is not None:
         progress(0, total, "starting")
+    todo: list[tuple[int, Any]] = []
+    for i, config in enumerate(configs):
+        info = None if force else store.lookup(experiment.id, config)
+        if info is not None:
+            report(i, "reused", None, dict(info.metrics))
+            continue
+        info = None if force else store.recover(experiment, config)
+        if info is not None:
+            report(i, "recovered", None, dict(info.metrics))
+            continue
+        todo.append((i, config))
 
-    def report(done: int, outcome: tuple[str, str | None, dict[str, float]]) -> None:
-        if progress is not None:
-            progress(done, total, f"{done}/{total} ({outcome[0]})")
-
-    if workers == 1:
-        for i, config in enumerate(configs):
-            outcomes[i] = _run_one(store, experiment, config, force)
-            report(i + 1, outcomes[i])  # type: ignore[arg-type]
+    path = str(Path(store.path).resolve())
+    submit: Submit
+    if cluster is not None:
+        submit = _dask(path, experiment, figures, cluster)
+        slots = max(1, workers)
+    elif workers > 1:
+        submit = _pool(path, experiment, figures, workers)
+        slots = workers
     else:
-        module = experiment.run.__module__
-        context = multiprocessing.get_context("spawn")
-        path = str(Path(store.path).resolve())
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context
-        ) as pool:
-            futures = {
-                pool.submit(
-                    _worker, path, module, experiment.id, dataclasses.asdict(config), force
-                ): i
-                for i, config in enumerate(configs)
-            }
-            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                i = futures[future]
+        submit = _inline(path, experiment, figures)
+        slots = 1
+    tasks = plan(experiment, todo, group_size=group_size, workers=slots)
+    if tasks:
+        for outcomes in submit(tasks):
+            for o in outcomes:
+                if statuses[o.index] is not None:
+                    continue  # a task Dask ran twice: the first result counts
+                config = configs[o.index]
                 try:
-                    outcomes[i] = future.result()
-                except Exception as error:  # the worker itself died (not the run)
-                    outcomes[i] = ("failed", _one_line(error), {})
-                report(done, outcomes[i])  # type: ignore[arg-type]
-    items = []
-    for config, outcome in zip(configs, outcomes):
-        assert outcome is not None
-        status, message, numbers = outcome
-        items.append(
-            SweepItem(config, run_id(experiment.id, config, version), status, message, numbers)
-        )
-    return items
+                    store.record(
+                        experiment, config, o.status, started=o.started, ended=o.ended,
+                        host=o.host, numbers=o.numbers, error=o.error,
+                    )  # fmt: skip
+                except ValueError as error:  # the folder vanished: record the failure
+                    o = dataclasses.replace(o, status="failed", error=_one_line(error))
+                    store.record(
+                        experiment, config, "failed", started=o.started, ended=o.ended,
+                        host=o.host, error=o.error,
+                    )  # fmt: skip
+                report(o.index, o.status, o.error, o.numbers)
+    store.clean()
+    return [
+        SweepItem(config, run_id(experiment.id, config, version), status or "failed", err, vals)
+        for config, status, err, vals in zip(configs, statuses, errors, numbers)
+    ]

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from deepdyn import _checks
 from deepdyn.dynamics import Network
+from deepdyn.dynamics._invariant import is_batch_invariant, padded
 
 LOSSES = ("auto", "bce", "cross_entropy", "mse")
 
@@ -144,6 +145,10 @@ def _first(y: torch.Tensor, bad: torch.Tensor) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+def _bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
 def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
     """(members,) data loss of each member, mean over its samples; no validation.
 
@@ -158,7 +163,11 @@ def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -
         return F.cross_entropy(out.transpose(1, 2), t, reduction="none").mean(dim=1)
     t = target.expand(M, n, k)
     if loss == "bce":
-        return F.binary_cross_entropy_with_logits(out, t, reduction="none").mean(dim=(1, 2))
+        if is_batch_invariant():  # its backward is a sigmoid, which rounds apart in the SIMD tail
+            per = padded(_bce, out.contiguous(), t.contiguous())
+        else:
+            per = _bce(out, t)
+        return per.mean(dim=(1, 2))
     return ((out - t) ** 2).mean(dim=(1, 2))
 
 

@@ -1,10 +1,15 @@
-"""The experiment catalogue: one entry per thesis figure or study (DESIGN.md, "data's way").
+"""What the store runs: an experiment = a config dataclass + run + figure + numbers.
 
-An entry is a frozen config dataclass plus three functions:
+The catalogue (``deepdyn.experiments``) registers its entries as :class:`Experiment` objects; the
+store and the sweeps (this package) run any Experiment, registered or not. An entry is a frozen
+config dataclass plus three functions:
 
 * ``run(config, progress) -> xarray.Dataset`` computes the arrays (the only step that trains);
 * ``figure(dataset) -> Figure`` draws from the arrays alone;
-* ``numbers(dataset) -> dict[str, float]`` picks the key numbers for the report.
+* ``numbers(dataset) -> dict[str, float]`` picks the key numbers for the report;
+
+and, optionally, ``batch(configs, progress) -> list[Dataset]`` with ``batch_fields``: configs
+that differ only in those fields (seeds, init scales) run as one ensemble (sweeps group them).
 
 ``run_experiment`` stores the arrays first and draws the figure from the dataset read back from
 disk, so every picture provably comes from stored arrays. The library is silent: progress is a
@@ -22,15 +27,12 @@ import re
 import shutil
 import time
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import xarray as xr
 from matplotlib.figure import Figure
-
-if TYPE_CHECKING:
-    pass
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: reports ``done`` of ``total`` units of work."""
@@ -93,6 +95,8 @@ class Experiment:
     figure: Callable[[xr.Dataset], Figure]
     numbers: Callable[[xr.Dataset], dict[str, float]]
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    batch: Callable[[Sequence[Any], Progress | None], list[xr.Dataset]] | None = None
+    batch_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -121,6 +125,51 @@ class Experiment:
             raise TypeError(
                 f'experiment "{self.id}": quick keys {", ".join(unknown)} are not config fields'
             )
+        unknown = sorted(set(self.batch_fields) - set(types))
+        if unknown:
+            raise TypeError(
+                f'experiment "{self.id}": batch_fields {", ".join(unknown)} are not config fields'
+            )
+        if self.batch_fields and not callable(self.batch):
+            raise TypeError(f'experiment "{self.id}": batch_fields need a batch function')
+
+    def group_key(self, config: Any) -> str:
+        """Configs with equal keys differ only in ``batch_fields``: they can run as one batch."""
+        values = dataclasses.asdict(config)
+        if self.batch is None:
+            return json.dumps(values, sort_keys=True)  # every config its own group
+        kept = {k: v for k, v in values.items() if k not in self.batch_fields}
+        return json.dumps(kept, sort_keys=True)
+
+    def compute(self, configs: Sequence[Any], progress: Progress | None = None) -> list[xr.Dataset]:
+        """The datasets of ``configs`` (one per config, in order); nothing is stored.
+
+        With a ``batch`` function every config goes through it, alone or in a group, so a config
+        gives the same arrays either way (the entry's batch runs under
+        ``deepdyn.dynamics.batch_invariant``); otherwise ``run`` is called once per config.
+        """
+        for config in configs:
+            _check_config(self, config)
+        if self.batch is not None:
+            if len({self.group_key(c) for c in configs}) > 1:
+                raise ValueError(
+                    f'experiment "{self.id}": a batch may differ only in '
+                    f"{', '.join(self.batch_fields) or '(no field)'}"
+                )
+            datasets = list(self.batch(list(configs), progress))
+        else:
+            datasets = [self.run(c, progress) for c in configs]
+        if len(datasets) != len(configs):
+            raise TypeError(
+                f'experiment "{self.id}": got {len(datasets)} datasets for {len(configs)} configs'
+            )
+        for dataset in datasets:
+            if not isinstance(dataset, xr.Dataset):
+                raise TypeError(
+                    f'experiment "{self.id}": run must return an xarray.Dataset, '
+                    f"got {type(dataset).__name__}"
+                )
+        return datasets
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,40 +182,6 @@ class Result:
     figure_path: Path
     arrays_path: Path
     seconds: float
-
-
-# ---------------------------------------------------------------- registry
-
-_REGISTRY: dict[str, Experiment] = {}
-
-
-def register(experiment: Experiment) -> Experiment:
-    """Add ``experiment`` to the catalogue (registration order is report order); returns it."""
-    if not isinstance(experiment, Experiment):
-        raise TypeError(f"register expects an Experiment, got {type(experiment).__name__}")
-    if experiment.id in _REGISTRY:
-        raise ValueError(f'experiment "{experiment.id}" is already registered')
-    _REGISTRY[experiment.id] = experiment
-    return experiment
-
-
-def _unregister(experiment_id: str) -> None:
-    """Remove an entry (for tests); a missing id is ignored."""
-    _REGISTRY.pop(experiment_id, None)
-
-
-def get(experiment_id: str) -> Experiment:
-    """The catalogue entry ``experiment_id``; a ValueError naming the valid ids otherwise."""
-    try:
-        return _REGISTRY[experiment_id]
-    except (KeyError, TypeError):
-        choices = ", ".join(_REGISTRY) or "(the catalogue is empty)"
-        raise ValueError(f'experiment "{experiment_id}" unknown: choose one of {choices}') from None
-
-
-def catalogue() -> list[Experiment]:
-    """All entries, in registration order."""
-    return list(_REGISTRY.values())
 
 
 # ---------------------------------------------------------------- configs
@@ -276,34 +291,21 @@ def _check_config(experiment: Experiment, config: object) -> None:
         )
 
 
-def run_experiment(
+def write_run(
     experiment: Experiment,
     config: Any,
+    dataset: xr.Dataset,
     out_dir: Path | str,
     *,
-    progress: Progress | None = None,
+    figure: bool = True,
+    seconds: float = 0.0,
 ) -> Result:
-    """Run one entry and store it under ``out_dir/<id>/``.
+    """Store a computed ``dataset`` under ``out_dir/<id>/``; nothing is computed.
 
-    Files: ``arrays.nc`` (the dataset, netCDF via h5netcdf), ``config.json``, ``figure.png``
-    (drawn from the dataset read back from ``arrays.nc``) and ``numbers.json``. Each file is
-    written to a temporary name and renamed. ``progress(done, total, message)`` receives the
-    entry's own progress, then ``(1, 1, "done")`` when everything is stored.
+    Files: ``arrays.nc`` (the dataset, netCDF via h5netcdf), ``config.json``, ``numbers.json``
+    and, with ``figure``, ``figure.png`` drawn from the dataset read back from ``arrays.nc``, so
+    every picture provably comes from stored arrays. Each file goes through a temporary name.
     """
-    _check_config(experiment, config)
-    start = time.perf_counter()
-    relay = _Relay(progress) if progress is not None else None
-    if relay is not None:
-        relay(0, 1, "starting")
-    dataset = experiment.run(config, relay)
-    if not isinstance(dataset, xr.Dataset):
-        raise TypeError(
-            f'experiment "{experiment.id}": run must return an xarray.Dataset, '
-            f"got {type(dataset).__name__}"
-        )
-    if relay is not None:
-        relay.progress(relay.done, relay.total, "storing arrays, drawing figure")
-
     entry_dir = Path(out_dir) / experiment.id
     entry_dir.mkdir(parents=True, exist_ok=True)
     arrays_path = entry_dir / "arrays.nc"
@@ -312,28 +314,57 @@ def run_experiment(
     dataset = dataset.assign_attrs(deepdyn_experiment=experiment.id, deepdyn_version=version)
     _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="h5netcdf"))
     stored = xr.load_dataset(arrays_path, engine="h5netcdf")
-
     record = {
         "experiment": experiment.id,
         "deepdyn_version": version,
         "config": dataclasses.asdict(config),
     }
     _write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
-
-    fig = experiment.figure(stored)
-    try:
-        _atomic(figure_path, lambda p: fig.savefig(p, dpi=_DPI, format="png"))
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-
+    if figure:
+        draw_figure(experiment, stored, figure_path)
     numbers = {str(k): float(v) for k, v in experiment.numbers(stored).items()}
     _write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
-    seconds = time.perf_counter() - start
+    return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
+
+
+def draw_figure(experiment: Experiment, dataset: xr.Dataset, path: Path | str) -> Path:
+    """Draw ``experiment.figure(dataset)`` into the PNG file ``path`` (atomically)."""
+    import matplotlib.pyplot as plt
+
+    fig = experiment.figure(dataset)
+    try:
+        _atomic(Path(path), lambda p: fig.savefig(p, dpi=_DPI, format="png"))
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
+def run_experiment(
+    experiment: Experiment,
+    config: Any,
+    out_dir: Path | str,
+    *,
+    progress: Progress | None = None,
+    figure: bool = True,
+) -> Result:
+    """Compute one entry (``experiment.compute([config])``) and store it under ``out_dir/<id>/``.
+
+    ``progress(done, total, message)`` receives the entry's own progress, then
+    ``(1, 1, "done")`` when everything is stored. See :func:`write_run` for the files.
+    """
+    _check_config(experiment, config)
+    start = time.perf_counter()
+    relay = _Relay(progress) if progress is not None else None
+    if relay is not None:
+        relay(0, 1, "starting")
+    (dataset,) = experiment.compute([config], relay)
+    if relay is not None:
+        relay.progress(relay.done, relay.total, "storing arrays, drawing figure")
+    result = write_run(experiment, config, dataset, out_dir, figure=figure)
+    result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     if relay is not None:
         relay.progress(1, 1, "done")
-    return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
+    return result
 
 
 def copy_entry(result: Result, out_dir: Path | str) -> Result:
