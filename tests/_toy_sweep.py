@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
+import time
+from pathlib import Path
 
 import matplotlib
 
@@ -73,5 +76,71 @@ def toy() -> Experiment:
     return _REGISTRY[TOY]
 
 
+# ---- a batched toy: seeds run as one batch; every batch leaves a mark file
+
+BATCHED = "toy-batched"
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchedConfig:
+    n: int = 4
+    seed: int = 0
+    delay: float = 0.0  # seconds each batch sleeps (to kill workers mid-task)
+    marks: str = ""  # folder for "<seeds>.<pid>.<ns>" files, one per batch attempt
+    fail_seed: int = -1  # a batch holding this seed raises
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be at least 1, got {self.n}")
+
+
+def _batch(configs, progress):
+    seeds = [c.seed for c in configs]
+    if configs[0].marks:
+        name = "-".join(map(str, seeds)) + f".{os.getpid()}.{time.time_ns()}"
+        (Path(configs[0].marks) / name).write_text("")
+    time.sleep(configs[0].delay)
+    if configs[0].fail_seed in seeds:
+        raise RuntimeError(f"toy failure at seed {configs[0].fail_seed}")
+    return [
+        xr.Dataset({"y": ("sample", np.random.default_rng(c.seed).standard_normal(c.n))})
+        for c in configs
+    ]
+
+
+def _batched_run(config, progress):
+    return _batch([config], progress)[0]
+
+
+def batched() -> Experiment:
+    """The registered batched toy entry (registering it if needed)."""
+    if BATCHED not in _REGISTRY:
+        experiments.register(
+            Experiment(
+                id=BATCHED,
+                title="Toy batched sweep",
+                reference="§0",
+                caption="Noise by seed.",
+                config=BatchedConfig,
+                run=_batched_run,
+                figure=_figure,
+                numbers=_numbers,
+                batch=_batch,
+                batch_fields=("seed",),
+            )
+        )
+    return _REGISTRY[BATCHED]
+
+
+def marks(folder: Path) -> list[tuple[list[int], int]]:
+    """(seeds, pid) of every batch attempt recorded in ``folder``."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        seeds, pid, _ = path.name.split(".")
+        out.append(([int(s) for s in seeds.split("-")], int(pid)))
+    return out
+
+
 if multiprocessing.parent_process() is not None:
     toy()
+    batched()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _toy_sweep import TOY, toy
+from _toy_sweep import BATCHED, TOY, batched, marks, toy
 from deepdyn.cli import app
 from deepdyn.experiments._registry import _unregister
-from deepdyn.runs import Store, expand_grid, sweep
+from deepdyn.runs import Store, expand_grid, plan, sweep
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_cli_sweep(experiment, tmp_path):
         app, [*args, "--seeds", "2", "--store", str(store)], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 0, result.output
-    assert "8 configs: 4 finished, 0 reused, 4 failed" in result.output
+    assert "8 configs: 4 finished, 4 failed" in result.output
     assert "scale" in result.output and "toy failure" in result.output
     assert len(Store(store).list()) == 8
 
@@ -132,3 +133,85 @@ def test_cli_sweep_errors(experiment, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err
     assert not store.exists()
+
+
+# ---------------------------------------------------------------- grouping into ensembles
+
+
+@pytest.fixture
+def batched_toy():
+    yield batched()
+    _unregister(BATCHED)
+
+
+def test_plan_groups_by_everything_but_the_batch_fields(batched_toy):
+    configs = expand_grid(batched_toy, {"n": ["3", "4"]}, seeds=6)
+    pairs = list(enumerate(configs))
+    tasks = plan(batched_toy, pairs, group_size=64, workers=1)
+    assert [[configs[i].seed for i, _ in t] for t in tasks] == [list(range(6))] * 2
+    assert {configs[i].n for t in tasks for i, _ in t} == {3, 4}
+    assert all(len({configs[i].n for i, _ in t}) == 1 for t in tasks)
+    # at most group_size per task, in equal parts
+    assert [len(t) for t in plan(batched_toy, pairs, group_size=4, workers=1)] == [3, 3, 3, 3]
+    # enough tasks for the workers when there is work enough
+    assert len(plan(batched_toy, pairs, group_size=64, workers=4)) == 4
+    assert len(plan(batched_toy, pairs, group_size=1, workers=1)) == 12
+    # an entry without a batch function: one config per task
+    plain = toy()
+    try:
+        configs = expand_grid(plain, {"n": ["3"]}, seeds=5)
+        assert len(plan(plain, list(enumerate(configs)), group_size=64, workers=1)) == 5
+    finally:
+        _unregister(TOY)
+
+
+def test_sweep_runs_each_group_as_one_batch_and_a_bad_seed_alone(batched_toy, tmp_path):
+    folder = tmp_path / "marks"
+    folder.mkdir()
+    store = Store(tmp_path / "store")
+    grid = {"n": ["3", "4"], "marks": [str(folder)], "fail_seed": ["2"]}
+    items = sweep(batched_toy, grid, store=store, seeds=4)
+    attempts = [seeds for seeds, _ in marks(folder)]
+    # one batch per n; it fails (seed 2), so each of its seeds is tried alone
+    assert sorted(map(tuple, attempts)) == sorted([(0, 1, 2, 3)] * 2 + [(s,) for s in range(4)] * 2)
+    assert [i.status for i in items] == ["finished", "finished", "failed", "finished"] * 2
+    assert all("toy failure at seed 2" in i.error for i in items if i.status == "failed")
+    assert [i.status for i in store.list()].count("finished") == 6
+    assert store.check() == []
+
+
+def test_a_stored_folder_without_its_row_is_recovered_not_recomputed(batched_toy, tmp_path):
+    folder = tmp_path / "marks"
+    folder.mkdir()
+    store = Store(tmp_path / "store")
+    grid = {"marks": [str(folder)]}
+    first = sweep(batched_toy, grid, store=store, seeds=3)
+    store.index.delete(first[1].run_id)  # as if killed between the rename and the transaction
+    assert len(store.check()) == 1  # the folder has no row
+    again = sweep(batched_toy, grid, store=store, seeds=3)
+    assert [i.status for i in again] == ["reused", "recovered", "reused"]
+    assert again[1].numbers == first[1].numbers
+    assert len(marks(folder)) == 1  # computed once, in one batch
+    assert store.check() == []
+
+
+def test_grouped_training_is_bit_identical_to_single_runs(tmp_path):
+    from deepdyn import experiments
+
+    train = experiments.get("train")
+    grid = {"steps": ["8"], "depth": ["4"], "samples": ["30"], "test_samples": ["20"]}
+    grid["scale"] = ["0.5", "1.5"]
+    grouped = Store(tmp_path / "grouped")
+    items = sweep(train, grid, store=grouped, seeds=3, group_size=64)
+    assert [i.status for i in items] == ["finished"] * 6
+    alone = Store(tmp_path / "alone")
+    arrays = []
+    for item in items:
+        a = grouped.load(item.run_id)
+        b = alone.load(alone.run(train, item.config, figure=False).arrays_path.parent.name)
+        assert set(a.data_vars) == set(b.data_vars)
+        for name in a.data_vars:
+            assert np.array_equal(a[name].values, b[name].values), name
+        arrays.append(a["loss"].values)
+    # different seeds (and scales) give different arrays
+    assert len({v.tobytes() for v in arrays}) == len(arrays)

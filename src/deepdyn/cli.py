@@ -26,7 +26,7 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from deepdyn import experiments
-from deepdyn.runs import RunInfo, Store, SweepItem, sweep
+from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, connect, expand_grid, sweep
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
 app = typer.Typer(
@@ -211,7 +211,13 @@ def _sweep_table(experiment_id: str, items: Sequence[SweepItem]) -> Table:
     table.add_column("run id", no_wrap=True)
     table.add_column("status")
     table.add_column("key numbers")
-    for item, config in zip(items, configs):
+    shown = list(zip(items, configs))
+    failed = [pair for pair in shown if pair[0].status == "failed"]
+    if len(shown) > _SWEEP_ROWS:  # failures first, then the start of the grid
+        rest = [pair for pair in shown if pair[0].status != "failed"]
+        shown = (failed + rest)[:_SWEEP_ROWS]
+        table.caption = f"{_SWEEP_ROWS} of {len(items)} configs shown; deepdyn runs list for all"
+    for item, config in shown:
         numbers = ", ".join(f"{k}={v:.4g}" for k, v in item.numbers.items())
         cells = [str(config[k]) for k in keys]
         table.add_row(*cells, item.run_id, item.status, numbers or (item.error or ""))
@@ -228,38 +234,70 @@ def sweep_(
     seeds: Annotated[
         int | None, typer.Option("--seeds", metavar="N", help="Add seed=0..N-1 to the grid.")
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            metavar="tcp://HOST:PORT",
+            help="Run on this Dask scheduler (the store must be on a shared file system).",
+        ),
+    ] = None,
+    group_size: Annotated[
+        int,
+        typer.Option("--group-size", help="Most configs per ensemble (1: no grouping)."),
+    ] = GROUP_SIZE,
+    figures: Annotated[
+        bool, typer.Option("--figures", help="Draw every run's figure now (else on demand).")
+    ] = False,
     quick: Annotated[bool, typer.Option("--quick", help="Reduced configs: seconds each.")] = False,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
 ) -> None:
-    """Run one entry over the Cartesian product of config values; stored runs are reused."""
-    from deepdyn.runs import expand_grid
+    """Run one entry over the Cartesian product of config values; stored runs are reused.
 
+    Configs that differ only in the entry's batch fields (e.g. seed, scale) run as one ensemble.
+    Interrupt with Ctrl-C: what finished stays stored; the same command continues the sweep.
+    """
     experiment = experiments.get(experiment_id)
     parsed = _parse_grid(grid or [])
-    expand_grid(experiment, parsed, seeds=seeds, quick=quick)  # validate before opening anything
+    if workers > 1 and cluster is not None:
+        raise ValueError("give either --workers or --cluster, not both")
+    configs = expand_grid(experiment, parsed, seeds=seeds, quick=quick)  # validate first
     runs = Store(store)
-    with _progress_bar() as bar:
-        items = sweep(
-            experiment,
-            parsed,
-            store=runs,
-            seeds=seeds,
-            quick=quick,
-            workers=workers,
-            force=force,
-            progress=_task(bar, f"sweep {experiment.id}"),
+    if cluster is not None:
+        connect(cluster, timeout=5.0).close()  # an unreachable scheduler fails before any work
+    try:
+        with _progress_bar() as bar:
+            items = sweep(
+                experiment,
+                parsed,
+                store=runs,
+                seeds=seeds,
+                quick=quick,
+                workers=workers,
+                cluster=cluster,
+                group_size=group_size,
+                figures=figures,
+                force=force,
+                progress=_task(bar, f"sweep {experiment.id}"),
+            )
+    except KeyboardInterrupt:
+        stored = sum(runs.lookup(experiment.id, c) is not None for c in configs)
+        _fail(
+            f"interrupted: {stored} of {len(configs)} configs are stored; "
+            "run the same command again to continue",
+            130,
         )
     console = _out()
     console.print(_sweep_table(experiment.id, items))
-    failed = sum(item.status == "failed" for item in items)
-    reused = sum(item.status == "reused" for item in items)
-    console.print(
-        f"{len(items)} configs: {len(items) - failed - reused} finished, {reused} reused, "
-        f"{failed} failed  (store {store})",
-        highlight=False,
-    )
+    counts = {s: sum(item.status == s for item in items) for s in _SWEEP_STATUSES}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    console.print(f"{len(items)} configs: {summary}  (store {store})", highlight=False)
+
+
+_SWEEP_STATUSES = ("finished", "reused", "recovered", "failed")
+_SWEEP_ROWS = 40
 
 
 # ---------------------------------------------------------------- deepdyn runs …
@@ -318,9 +356,17 @@ def _show(info: RunInfo) -> Table:
 def runs_show(
     run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
     store: StoreOption = _DEFAULT_STORE,
+    figure: Annotated[
+        bool, typer.Option("--figure", help="Draw its figure from the stored arrays if missing.")
+    ] = False,
 ) -> None:
     """Show one run: its config, status, numbers and folder."""
-    _out().print(_show(Store(store).get(run_id)))
+    runs = Store(store)
+    info = runs.get(run_id)
+    _out().print(_show(info))
+    if figure:
+        path = runs.draw(run_id, experiments.get(info.experiment))
+        _out().print(f"figure  {path}", highlight=False)
 
 
 @runs_app.command("rm")

@@ -218,7 +218,7 @@ def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) 
                     run_task, store_path, experiment, task, figures, pure=False, retries=2
                 )
                 futures[future] = task
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures), loop=client.loop):
                 try:
                     yield future.result()
                 except Exception as error:  # e.g. KilledWorker after repeated worker deaths
