@@ -10,8 +10,9 @@ On CPU two things make a member's numbers depend on how many members share its t
   the last ``n mod 2·lanes`` elements of a tensor to a scalar code path whose rounding differs
   from the SIMD one, so a member's values depend on whether they lie at the end of the tensor.
 
-Inside ``with batch_invariant():`` the affine maps are computed as an element-wise product and
-sums over fixed tiles whose size depends only on the layer's shape (never on the ensemble), and
+Inside ``with batch_invariant():`` the affine maps are computed term by term (narrow layers) or
+as element-wise products summed over fixed tiles whose size depends only on the layer's shape
+(never on the ensemble), the weight gradient as rows reduced along the sample axis, and
 the offending element-wise kernels run on copies padded to a whole number of vector chunks. The
 reductions along the sample axis then have one order for every ensemble size, which makes sweep
 groups (``deepdyn.runs.sweep``) reproduce single runs exactly. It costs speed (about 1.5–3× on
@@ -60,11 +61,37 @@ def padded(fn: Callable[..., torch.Tensor], *xs: torch.Tensor) -> torch.Tensor:
     return fn(*flat)[:numel].view(shape)
 
 
+_UNROLL = 32  # widths up to this sum term by term (fast); wider ones through product tiles
+
+
 def _blocks(E: int, N: int, O: int, I: int) -> tuple[int, int]:
     """(members, samples) per tile: samples depend on the layer shape only, never on E."""
     samples = max(1, min(N, _TILE // (O * I)))
     members = max(1, min(E, _BUDGET // (samples * O * I)))
     return members, samples
+
+
+def _contract(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Σ_k a[e, n, k] b[e, m, k] → (e, n, m), k summed in order 0, 1, 2, …
+
+    Term by term (one multiply and one add per k, element-wise) up to ``_UNROLL`` terms; wider
+    contractions go through (member, sample)-tiles of the product summed over its last axis.
+    Either way an entry's value never depends on the other members.
+    """
+    E, N, K = a.shape
+    M = b.shape[1]
+    if K <= _UNROLL:
+        out = a[:, :, 0:1] * b[:, None, :, 0]
+        for k in range(1, K):
+            out = out + a[:, :, k : k + 1] * b[:, None, :, k]
+        return out
+    out = a.new_empty(E, N, M)
+    me, ns = _blocks(E, N, M, K)
+    for e in range(0, E, me):
+        bb = b[e : e + me].unsqueeze(1)  # (member, 1, m, k)
+        for n in range(0, N, ns):
+            out[e : e + me, n : n + ns] = (a[e : e + me, n : n + ns].unsqueeze(2) * bb).sum(-1)
+    return out
 
 
 class _Affine(torch.autograd.Function):
@@ -75,18 +102,8 @@ class _Affine(torch.autograd.Function):
 
     @staticmethod
     def forward(z: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:  # type: ignore[override]
-        E, N, I = z.shape
-        O = W.shape[1]
-        out = z.new_empty(E, N, O)
-        me, ns = _blocks(E, N, O, I)
-        for e in range(0, E, me):
-            Wb = W[e : e + me].unsqueeze(1)  # (member, 1, out, in)
-            for n in range(0, N, ns):
-                prod = z[e : e + me, n : n + ns].unsqueeze(2) * Wb  # (member, sample, out, in)
-                out[e : e + me, n : n + ns] = prod.sum(-1)
-        if b is not None:
-            out += b.unsqueeze(1)
-        return out
+        out = _contract(z, W)  # (ensemble, sample, out)
+        return out if b is None else out + b.unsqueeze(1)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -99,26 +116,27 @@ class _Affine(torch.autograd.Function):
         z, W = ctx.saved_tensors
         E, N, I = z.shape
         O = W.shape[1]
-        me, ns = _blocks(E, N, O, I)
-        grad = grad.contiguous()
         gz = gW = gb = None
         if ctx.needs_input_grad[0]:
-            gz = z.new_empty(E, N, I)
-        if ctx.needs_input_grad[1]:
-            gW = W.new_zeros(W.shape)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = W.new_zeros(E, O)
-        for e in range(0, E, me):
-            Wb = W[e : e + me].unsqueeze(1)  # (member, 1, out, in)
-            for n in range(0, N, ns):
-                g = grad[e : e + me, n : n + ns]  # (member, sample, out)
-                if gz is not None:
-                    gz[e : e + me, n : n + ns] = (g.unsqueeze(3) * Wb).sum(2)
-                if gW is not None:
-                    zb = z[e : e + me, n : n + ns]
-                    gW[e : e + me] += (g.unsqueeze(3) * zb.unsqueeze(2)).sum(1)
-                if gb is not None:
-                    gb[e : e + me] += g.sum(1)
+            gz = _contract(grad, W.transpose(1, 2))  # Σ_o g[e,n,o] W[e,o,i]: (ensemble, sample, in)
+        need_w = ctx.needs_input_grad[1]
+        need_b = ctx.has_bias and ctx.needs_input_grad[2]
+        if need_w or need_b:
+            gt = grad.transpose(1, 2).contiguous()  # (ensemble, out, sample)
+            if need_b:
+                gb = gt.sum(-1)  # each row reduced alone, along the sample axis
+            if need_w:
+                zt = z.transpose(1, 2).contiguous()  # (ensemble, in, sample)
+                me, ns = _blocks(E, N, O, I)
+                if me >= E and ns >= N:  # one tile: Σ_n g[e,o,n] z[e,i,n] directly
+                    gW = (gt.unsqueeze(2) * zt.unsqueeze(1)).sum(-1)
+                else:
+                    gW = W.new_zeros(W.shape)
+                    for e in range(0, E, me):
+                        for n in range(0, N, ns):
+                            g_tile = gt[e : e + me, :, n : n + ns].unsqueeze(2)  # (m, out, 1, s)
+                            z_tile = zt[e : e + me, :, n : n + ns].unsqueeze(1)  # (m, 1, in, s)
+                            gW[e : e + me] += (g_tile * z_tile).sum(-1)
         return gz, gW, gb
 
 
