@@ -1,6 +1,10 @@
 import pytest
 import torch
 
+# Tests compare numbers, not speed: one thread, set at import so that module-scoped fixtures
+# (which run before the autouse fixture below) get it too.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _deterministic_threads():

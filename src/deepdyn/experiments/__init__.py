@@ -39,7 +39,13 @@ __all__ = [
 # Each module registers its entry (``register(Experiment(...))``) when imported. Registration
 # order is report order. To add an entry, write ``deepdyn/experiments/<name>.py`` and add
 # ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``.
-_ENTRY_MODULES: tuple[str, ...] = ("resnet_ode", "train_network")
+_ENTRY_MODULES: tuple[str, ...] = (
+    "resnet_ode",
+    "train_network",
+    "flow_classification",
+    "flow_ring_dimension",
+    "flow_increasing",
+)
 
 for _name in _ENTRY_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
