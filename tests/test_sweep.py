@@ -215,3 +215,39 @@ def test_grouped_training_is_bit_identical_to_single_runs(tmp_path):
         arrays.append(a["loss"].values)
     # different seeds (and scales) give different arrays
     assert len({v.tobytes() for v in arrays}) == len(arrays)
+
+
+def _snapshot(root):
+    return sorted(
+        (str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*") if p.is_file()
+    )
+
+
+def test_cli_sweep_bad_stores_and_values_change_nothing(batched_toy, tmp_path, capsys):
+    from deepdyn.cli import main
+
+    good = tmp_path / "good"
+    sweep(batched_toy, {}, store=Store(good), seeds=2)
+    before = _snapshot(good)
+    file_store = tmp_path / "file"
+    file_store.write_text("x")
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "index.sqlite").write_bytes(b"not a database\n" * 20)
+    cases = [
+        (["--store", str(good), "--grid", "n=three"], 'config key "n" expects int, got "three"'),
+        (["--store", str(good), "--grid", "nope=1"], 'config key "nope" unknown'),
+        (["--store", str(good), "--seeds", "0"], "seeds must be at least 1"),
+        (["--store", str(file_store)], "is a file: pass a folder with --store"),
+        (["--store", "/proc/deepdyn-store"], "cannot be created"),
+        (["--store", str(corrupt)], "is not a SQLite database: move it aside"),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exit_:
+            main(["sweep", BATCHED, *args])
+        assert exit_.value.code == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert _snapshot(good) == before
+    assert file_store.read_text() == "x"
+    assert (corrupt / "index.sqlite").read_bytes() == b"not a database\n" * 20
