@@ -42,6 +42,9 @@ __all__ = [
 _ENTRY_MODULES: tuple[str, ...] = (
     "resnet_ode",
     "train_network",
+    "control_msa",
+    "control_adjoint",
+    "control_risk",
     "flow_classification",
     "flow_ring_dimension",
     "flow_increasing",
