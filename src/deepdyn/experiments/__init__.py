@@ -39,15 +39,22 @@ __all__ = [
 # Each module registers its entry (``register(Experiment(...))``) when imported. Registration
 # order is report order. To add an entry, write ``deepdyn/experiments/<name>.py`` and add
 # ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``.
-_ENTRY_MODULES: tuple[str, ...] = (
-    "resnet_ode",
-    "train_network",
-    "control_msa",
-    "control_adjoint",
-    "control_risk",
-    "flow_classification",
-    "flow_ring_dimension",
-    "flow_increasing",
+_ENTRY_MODULES: tuple[str, ...] = (  # thesis order
+    "resnet_ode",  # §3, §5, §7.3
+    "control_msa",  # §4
+    "control_adjoint",  # §3-4, neural ODEs
+    "capacity_approximation",  # §6.1
+    "flow_increasing",  # §6.2
+    "capacity_geometry",  # §7
+    "trainability_dissipation",  # §8.1.2
+    "trainability_init",  # §8.1.3
+    "trainability_born_dead",  # §8.1
+    "control_risk",  # §9.1
+    "flow_classification",  # §10, App. A.2, D
+    "flow_ring_dimension",  # §10.1
+    "trainability_regions",  # App. C
+    "capacity_reachability",  # App. C
+    "train_network",  # the unit of sweeps
 )
 
 for _name in _ENTRY_MODULES:

@@ -1,0 +1,224 @@
+"""Catalogue entry: reachability of the oscillating functions f_m (thesis App. C, Def. C.1.1,
+Fig C.1).
+
+ReLU MLPs of width C and depth L, trained by Adam on f_m (the square wave of
+:func:`deepdyn.data.oscillation_function`, 2m intervals on [−1, 1]) for m = 1 … M from many
+seeds. All m and all seeds of one (C, L) train as one ensemble (each member with its own target).
+The heat map is the estimated probability P(loss < ε) that training reaches f_m, the empirical
+reachability of Def. C.1.1; under it, the number of oscillations of the trained networks — the
+crossings of the level ½ counted on a fine grid (f_m crosses it 2m − 1 times) — is the
+complexity measure the thesis proposes (§C.1). Crossings are counted on a grid, not exactly: two
+crossings closer than the grid step are missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import xarray as xr
+from matplotlib.figure import Figure
+
+from deepdyn import _checks
+from deepdyn.data import oscillation_function
+from deepdyn.dynamics import MLP
+from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.train import fit
+
+
+@dataclass(frozen=True)
+class Config:
+    widths: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    depths: tuple[int, ...] = (1, 2, 3)
+    m_max: int = 4
+    seeds: int = 16
+    steps: int = 1500
+    lr: float = 0.01
+    points: int = 200  # training grid on [−1, 1]
+    epsilon: float = 0.01  # reached when the training MSE < ε
+    fine: int = 4001  # grid on which crossings of ½ are counted
+    activation: str = "relu"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.widths or not self.depths:
+            raise ValueError("widths and depths need at least one value each, e.g. widths=2,4")
+        for w in self.widths:
+            _checks.integer("width", w)
+        for L in self.depths:
+            _checks.integer("depth", L)
+        _checks.integer("m_max", self.m_max)
+        _checks.integer("seeds", self.seeds)
+        _checks.integer("steps", self.steps)
+        _checks.positive("lr", self.lr)
+        _checks.integer("points", self.points, minimum=2)
+        _checks.positive("epsilon", self.epsilon)
+        _checks.integer("fine", self.fine, minimum=self.points)
+        _checks.choice("activation", self.activation, ("relu", "leaky_relu", "tanh", "sigmoid"))
+
+
+def crossings(y: torch.Tensor, level: float = 0.5) -> torch.Tensor:
+    """The number of sign changes of y − level along the last axis: (..., sample) → (...)."""
+    s = torch.sign(y - level)
+    s = torch.where(s == 0, torch.ones_like(s), s)  # touching the level counts from above
+    return (s[..., 1:] != s[..., :-1]).sum(-1)
+
+
+def grid_regions(net: MLP, x: torch.Tensor) -> torch.Tensor:
+    """Activation regions of a ReLU (or leaky ReLU) MLP met along a sorted 1-D grid.
+
+    x: (sample, 1) → (ensemble,).
+
+    One plus the number of grid steps across which the activation pattern (the signs of all
+    pre-activations) changes. In 1-D every activation region is an interval (a convex polytope),
+    so this is a lower bound of the exact count on [x_0, x_end]: regions narrower than the grid
+    step can be missed, none is counted twice.
+    """
+    with torch.no_grad():
+        pre = net.trajectory(x, preactivations=True).preactivations
+    assert pre is not None
+    pre = pre if pre.dim() == 4 else pre.unsqueeze(1)  # (layer, ensemble, sample, hidden)
+    bits = (pre > 0).permute(1, 2, 0, 3).flatten(2)  # (ensemble, sample, layer·hidden)
+    return (bits[:, 1:] != bits[:, :-1]).any(-1).sum(-1) + 1
+
+
+def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
+    ms = np.arange(1, cfg.m_max + 1)
+    M, S = len(ms), cfg.seeds
+    X = torch.linspace(-1.0, 1.0, cfg.points)[:, None]  # (sample, input)
+    Y = torch.stack([oscillation_function(X, int(m)) for m in ms])  # (m, sample, 1)
+    Y = Y.repeat_interleave(S, dim=0)  # (ensemble = m·seed, sample, 1)
+    xf = torch.linspace(-1.0, 1.0, cfg.fine)[:, None]
+    shape = (len(cfg.depths), len(cfg.widths), M, S)
+    loss = np.zeros(shape)
+    cross = np.zeros(shape, dtype=np.int64)
+    regions = np.full(shape, np.nan)  # defined for piecewise-linear σ only
+    done, total = 0, len(cfg.depths) * len(cfg.widths)
+    for i, L in enumerate(cfg.depths):
+        for j, C in enumerate(cfg.widths):
+            net = MLP(
+                1,
+                C,
+                L,
+                activation=cfg.activation,
+                readout="identity",
+                init="he",
+                bias_init="normal",
+                ensemble=M * S,
+                seed=cfg.seed + 100_000 * i + 1000 * j,
+            )
+            Xe = X.expand(M * S, -1, -1)  # (ensemble, sample, input)
+            fit(net, Xe, Y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
+            with torch.no_grad():
+                final = (net(Xe) - Y).pow(2).mean((-1, -2))  # (ensemble,)
+                yf = net(xf)[..., 0]  # (ensemble, fine)
+            loss[i, j] = final.reshape(M, S).numpy()
+            cross[i, j] = crossings(yf).reshape(M, S).numpy()
+            if cfg.activation in ("relu", "leaky_relu"):
+                regions[i, j] = grid_regions(net, xf).reshape(M, S).numpy()
+            done += 1
+            if progress is not None:
+                progress(done, total, f"L={L} C={C}")
+    reached = loss < cfg.epsilon
+    return xr.Dataset(
+        {
+            "loss": (("depth", "width", "m", "seed"), loss),
+            "crossings": (("depth", "width", "m", "seed"), cross),
+            "regions": (("depth", "width", "m", "seed"), regions),
+            "probability": (("depth", "width", "m"), reached.mean(-1)),
+            "required_crossings": (("m",), 2 * ms - 1),
+        },
+        coords={
+            "depth": list(cfg.depths),
+            "width": list(cfg.widths),
+            "m": ms,
+            "seed": np.arange(S),
+        },
+        attrs={"epsilon": cfg.epsilon, "steps": cfg.steps, "activation": cfg.activation},
+    )
+
+
+def figure(ds: xr.Dataset) -> Figure:
+    depths, widths, ms = ds["depth"].values, ds["width"].values, ds["m"].values
+    eps = float(ds.attrs["epsilon"])
+    mean_cross = ds["crossings"].mean("seed")
+    # (title, data (depth, width, m), vmax, colour map, number format, label m with 2m − 1)
+    rows = [
+        (f"P(loss < {eps:g})", ds["probability"], 1.0, "viridis", "{:.2f}", False),
+        ("mean crossings of ½", mean_cross,
+         max(float(mean_cross.max()), float(ds["required_crossings"].max())), "cividis", "{:.1f}",
+         True),
+    ]  # fmt: skip
+    if bool(np.isfinite(ds["regions"].values).all()):
+        mean_regions = ds["regions"].mean("seed")
+        rows.append(("mean activation regions (grid)", mean_regions,
+                     float(mean_regions.max()), "magma", "{:.1f}", False))  # fmt: skip
+    n = len(depths)
+    fig, axes = plt.subplots(len(rows), n, figsize=(3.9 * n + 1.2, 3.6 * len(rows)), squeeze=False)
+    for row, (title, arr, vmax, cmap, fmt, required) in enumerate(rows):
+        for k, L in enumerate(depths):
+            data = arr.sel(depth=L).values.T  # (m, width)
+            ax = axes[row, k]
+            im = ax.imshow(data, origin="lower", aspect="auto", vmin=0, vmax=vmax, cmap=cmap)
+            for (a, b), v in np.ndenumerate(data):
+                color = "w" if v < 0.6 * vmax else "k"
+                ax.text(b, a, fmt.format(v), ha="center", va="center", fontsize=7, color=color)
+            ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+            labels = [f"m={m}" + (f" ({2 * m - 1})" if required else "") for m in ms]
+            ax.set_yticks(range(len(ms)), labels)
+            ax.set_xlabel("number of components C")
+            ax.set_title(f"{title}, L = {L}", fontsize=10)
+            if k == n - 1:
+                fig.colorbar(im, ax=ax, shrink=0.85)
+    fig.suptitle(
+        f"Reachability of f_m ({ds.attrs['activation']} MLPs, {ds.sizes['seed']} seeds, "
+        f"{ds.attrs['steps']} Adam steps)\nf_m needs 2m − 1 crossings; a ReLU net of width C and "
+        "depth L has at most (C + 1)^L regions",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def numbers(ds: xr.Dataset) -> dict[str, float]:
+    out: dict[str, float] = {"mean_probability": float(ds["probability"].mean())}
+    C, L, M = ds["width"].values[-1], ds["depth"].values[-1], ds["m"].values[-1]
+    out[f"p_L{L}_C{C}_m1"] = float(ds["probability"].sel(depth=L, width=C, m=1))
+    out[f"p_L{L}_C{C}_m{M}"] = float(ds["probability"].sel(depth=L, width=C, m=M))
+    for m in ds["m"].values:
+        p = ds["probability"].sel(m=m).max("depth")  # (width,)
+        ok = ds["width"].values[p.values >= 0.5]
+        out[f"min_width_p50_m{m}"] = float(ok[0]) if ok.size else float("nan")
+    return out
+
+
+EXPERIMENT = register(
+    Experiment(
+        id="capacity-reachability",
+        title="Reachability of the oscillating functions f_m",
+        reference="App. C, Def. C.1.1, Def. C.1.2, Fig C.1",
+        caption=(
+            "ReLU MLPs of width C and depth L trained by Adam (full batch, MSE) on the square "
+            "wave f_m with 2m intervals on [−1, 1], for many seeds; all m and seeds of one "
+            "architecture train as one ensemble. Top: the fraction of seeds whose training MSE "
+            "falls below ε — the empirical reachability of Def. C.1.1. Bottom: the mean number "
+            "of crossings of the level ½ by the trained networks on a fine grid (f_m has "
+            "2m − 1, shown next to m), the oscillation count proposed as a complexity measure."
+        ),
+        config=Config,
+        run=run,
+        figure=figure,
+        numbers=numbers,
+        quick={
+            "widths": (2, 6),
+            "depths": (1, 2),
+            "m_max": 2,
+            "seeds": 4,
+            "steps": 150,
+            "points": 60,
+            "fine": 401,
+        },
+    )
+)
