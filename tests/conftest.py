@@ -14,6 +14,15 @@ def _deterministic_threads():
 
 
 @pytest.fixture(autouse=True)
+def _close_figures():
+    # A figure a test forgets to close must not leak into the next test's pyplot state.
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture(autouse=True)
 def _store_in_tmp(tmp_path, monkeypatch):
     # The CLI's default run store is ./deepdyn-runs: keep every test's store in its tmp_path.
     monkeypatch.setenv("DEEPDYN_STORE", str(tmp_path / "deepdyn-runs"))
