@@ -245,7 +245,7 @@ def test_run_experiment_writes_all_files(toy, tmp_path):
         "flag": False,
     }
 
-    stored = xr.load_dataset(entry / "arrays.nc", engine="h5netcdf")
+    stored = xr.load_dataset(entry / "arrays.nc", engine="netcdf4")
     np.testing.assert_allclose(stored["y"].values, 2.0 * np.linspace(0, 1, 20) ** 2)
     assert stored.attrs["deepdyn_experiment"] == TOY
 

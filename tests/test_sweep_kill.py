@@ -45,7 +45,7 @@ def test_sigkill_then_rerun_finishes_everything_exactly_once(tmp_path, seed):
         store = Store(store_path)
         for info in store.list(status="finished"):
             # no half-written run is marked finished: its arrays load
-            xr.load_dataset(info.path / "arrays.nc", engine="h5netcdf")
+            xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")
             inode = (info.path / "arrays.nc").stat().st_ino
             finished_before.setdefault(info.run_id, (info.ended, inode))
 
@@ -67,4 +67,4 @@ def test_sigkill_then_rerun_finishes_everything_exactly_once(tmp_path, seed):
     )
     assert check.returncode == 0 and check.stdout.strip() == "clean", check.stdout
     for info in rows:  # and every stored run is readable
-        xr.load_dataset(info.path / "arrays.nc", engine="h5netcdf")
+        xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")

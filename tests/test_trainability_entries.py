@@ -18,8 +18,8 @@ def _run(m, tmp_path, **over):
     cfg = m.Config(**{**m.EXPERIMENT.quick, **over})
     ds = m.run(cfg, None)
     path = tmp_path / f"{m.EXPERIMENT.id}.nc"
-    ds.to_netcdf(path, engine="h5netcdf")
-    stored = xr.load_dataset(path, engine="h5netcdf")
+    ds.to_netcdf(path, engine="netcdf4")
+    stored = xr.load_dataset(path, engine="netcdf4")
     fig = m.figure(stored)
     assert isinstance(fig, Figure) and len(fig.axes) >= 3
     fig.savefig(tmp_path / f"{m.EXPERIMENT.id}.png")

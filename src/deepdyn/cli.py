@@ -26,6 +26,7 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from deepdyn import experiments
+from deepdyn.app._cli import playground_command
 from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, connect, expand_grid, sweep
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
@@ -298,6 +299,11 @@ def sweep_(
 
 _SWEEP_STATUSES = ("finished", "reused", "recovered", "failed")
 _SWEEP_ROWS = 40
+
+
+# ---------------------------------------------------------------- deepdyn playground
+
+app.command("playground")(playground_command)
 
 
 # ---------------------------------------------------------------- deepdyn runs …

@@ -302,7 +302,7 @@ def write_run(
 ) -> Result:
     """Store a computed ``dataset`` under ``out_dir/<id>/``; nothing is computed.
 
-    Files: ``arrays.nc`` (the dataset, netCDF via h5netcdf), ``config.json``, ``numbers.json``
+    Files: ``arrays.nc`` (the dataset, netCDF-4), ``config.json``, ``numbers.json``
     and, with ``figure``, ``figure.png`` drawn from the dataset read back from ``arrays.nc``, so
     every picture provably comes from stored arrays. Each file goes through a temporary name.
     """
@@ -312,10 +312,10 @@ def write_run(
     figure_path = entry_dir / "figure.png"
     version = deepdyn_version()
     dataset = dataset.assign_attrs(deepdyn_experiment=experiment.id, deepdyn_version=version)
-    _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="h5netcdf"))
+    _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="netcdf4"))
     # the figure is drawn from the file read back; the numbers need no second read (the
     # round trip is exact), which halves the cost of storing a run of a sweep
-    stored = xr.load_dataset(arrays_path, engine="h5netcdf") if figure else dataset
+    stored = xr.load_dataset(arrays_path, engine="netcdf4") if figure else dataset
     record = {
         "experiment": experiment.id,
         "deepdyn_version": version,

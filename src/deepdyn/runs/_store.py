@@ -138,7 +138,7 @@ class Store:
         info = self.get(run_id)
         if info.status != "finished":
             raise ValueError(f'run "{run_id}" is {info.status}, not finished: it has no arrays')
-        return xr.load_dataset(info.path / "arrays.nc", engine="h5netcdf")
+        return xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")
 
     def export_csv(self, path: Path | str) -> Path:
         """Write every row to the CSV file ``path``: one column per field, one per metric."""
@@ -250,7 +250,7 @@ class Store:
         try:
             record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
             numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))
-            xr.load_dataset(folder / "arrays.nc", engine="h5netcdf")
+            xr.load_dataset(folder / "arrays.nc", engine="netcdf4")
         except Exception:
             return None
         if record.get("config") != dataclasses.asdict(config):
@@ -350,7 +350,7 @@ class Store:
                     )
                     continue
                 try:
-                    xr.load_dataset(folder / "arrays.nc", engine="h5netcdf")
+                    xr.load_dataset(folder / "arrays.nc", engine="netcdf4")
                 except Exception as error:
                     problems.append(
                         f'run "{rid}": arrays.nc is unreadable ({_one_line(error)[:120]}): '
