@@ -1,0 +1,89 @@
+"""How fast does the playground update, alone and under load?
+
+Serves ``deepdyn.app.create_app()`` with uvicorn on 127.0.0.1 (a free port, in this process)
+and connects WebSocket clients that configure a session, start training and count the live
+frames they receive (``deepdyn.app._load.measure``):
+
+* ``single``  one session, a width-2, depth-20 ResNet on 1000 rings points (issue 7's target:
+              ≥ 5 view updates per second on 2 cores), for ``--seconds`` (default 10)
+* ``load``    ``--sessions`` (default 10) sessions with the same network at once for
+              ``--load-seconds`` (default 20): per-session update rate (min / median / max),
+              the longest gap between two frames, training steps done, the process' resident
+              memory before and after, and whether every training task ended with its socket
+
+Each frame carries the level sets on a 40 × 40 mesh, 22 grid lines × 40 points and the 1000
+points at all 21 layers, the loss curves and the per-layer norms (about 440 kB of JSON).
+
+The last line on stdout is one JSON object with every number.
+
+Run:  PYTHONPATH=src .venv/bin/python benchmarks/playground.py [--threads 1] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import httpx
+import torch
+
+from deepdyn.app import create_app
+from deepdyn.app._load import background_server, measure, rss_bytes
+
+SETTINGS = {"dataset": "rings", "architecture": "resnet", "width": 2, "depth": 20, "points": 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--load-seconds", type=float, default=20.0)
+    ap.add_argument("--quick", action="store_true", help="3 s single, 3 sessions × 5 s")
+    a = ap.parse_args()
+    if a.quick:
+        a.seconds, a.sessions, a.load_seconds = 3.0, 3, 5.0
+    torch.set_num_threads(a.threads)
+    out: dict[str, object] = {"threads": a.threads, "settings": SETTINGS}
+    with background_server(create_app(max_sessions=max(16, a.sessions))) as url:
+        measure(url, SETTINGS, sessions=1, seconds=2)  # warm up
+        single = measure(url, SETTINGS, sessions=1, seconds=a.seconds)[0]
+        print(f"single  {single['rate']:.1f} updates/s, longest gap {single['max_gap']:.3f} s, "
+              f"{single['steps']} steps in {a.seconds:g} s")  # fmt: skip
+        out["single"] = single
+        rss0 = rss_bytes()
+        load = measure(url, SETTINGS, sessions=a.sessions, seconds=a.load_seconds)
+        rss1 = rss_bytes()
+        deadline = time.monotonic() + 10
+        while (health := httpx.get(url + "/api/health").json())["tasks"] and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        rates = [r["rate"] for r in load]
+        out["load"] = {
+            "sessions": a.sessions,
+            "seconds": a.load_seconds,
+            "rate_min": min(rates),
+            "rate_median": statistics.median(rates),
+            "rate_max": max(rates),
+            "max_gap": max(r["max_gap"] for r in load),
+            "steps_min": min(r["steps"] for r in load),
+            "errors": sum(len(r["errors"]) for r in load),
+            "rss_before_mib": rss0 / 2**20,
+            "rss_after_mib": rss1 / 2**20,
+            "tasks_left": health["tasks"],
+            "sessions_left": health["sessions"],
+        }
+        ld = out["load"]
+        print(f"load    {a.sessions} sessions × {a.load_seconds:g} s: "
+              f"{ld['rate_min']:.2f} / {ld['rate_median']:.2f} / {ld['rate_max']:.2f} updates/s "
+              f"(min / median / max), longest gap {ld['max_gap']:.2f} s, "
+              f"≥ {ld['steps_min']} steps each, RSS {ld['rss_before_mib']:.0f} → "
+              f"{ld['rss_after_mib']:.0f} MiB, tasks left {ld['tasks_left']}")  # fmt: skip
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
