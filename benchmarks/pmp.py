@@ -38,6 +38,7 @@ import torch
 import deepdyn
 from deepdyn.data import rings
 from deepdyn.dynamics import NeuralODE, ResNet
+from deepdyn.experiments.control_adjoint import _saved_bytes as saved_bytes
 from deepdyn.train.pmp import msa
 
 D = torch.float64
@@ -105,21 +106,6 @@ def part1(quick: bool, repeat: int) -> dict[str, dict[str, float]]:
             "final_loss": statistics.median(final),
         }
     return out
-
-
-def saved_bytes(net: NeuralODE, X: torch.Tensor, y: torch.Tensor) -> tuple[int, float]:
-    seen: dict[tuple[int, int], int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        s = t.untyped_storage()
-        seen[(s.data_ptr(), s.nbytes())] = s.nbytes()
-        return t
-
-    start = time.perf_counter()
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        J = deepdyn.train.compute_loss(net, X, y)
-    torch.autograd.grad(J, list(net.parameters()))
-    return sum(seen.values()), time.perf_counter() - start
 
 
 def part2(quick: bool, repeat: int) -> dict[str, dict[str, float]]:
