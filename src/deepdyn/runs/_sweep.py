@@ -133,15 +133,25 @@ def _now() -> str:
 
 
 def run_task(
-    store_path: str, experiment: Experiment, task: Sequence[tuple[int, Any]], figures: bool
+    store_path: str,
+    experiment: Experiment,
+    task: Sequence[tuple[int, Any]],
+    figures: bool,
+    threads: int | None = None,
 ) -> list[_Outcome]:
     """Compute one task (one ensemble) and write its run folders; never raises for a bad config.
 
     This is what a pool or Dask worker executes; it writes files only, never the index.
+    ``threads`` sets torch's intra-op threads (local pools give each worker its share of the
+    cores: two workers with two threads each on two cores run small layers many times slower).
     """
     import matplotlib
 
     matplotlib.use("Agg")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     host = socket.gethostname()
     started = _now()
     clock = time.perf_counter()
@@ -152,7 +162,8 @@ def run_task(
             index = task[0][0]
             return [_Outcome(index, "failed", {}, _one_line(error), started, _now(), host)]
         # one config may be at fault: try each alone so that the others still finish
-        return [o for pair in task for o in run_task(store_path, experiment, [pair], figures)]
+        alone = [run_task(store_path, experiment, [pair], figures, threads) for pair in task]
+        return [o for outcomes in alone for o in outcomes]
     seconds = (time.perf_counter() - clock) / len(task)
     outcomes = []
     for (index, config), dataset in zip(task, datasets):
