@@ -251,3 +251,14 @@ def test_cli_sweep_bad_stores_and_values_change_nothing(batched_toy, tmp_path, c
     assert _snapshot(good) == before
     assert file_store.read_text() == "x"
     assert (corrupt / "index.sqlite").read_bytes() == b"not a database\n" * 20
+
+
+def test_a_sweep_run_without_figure_gets_one_when_run_again(batched_toy, tmp_path):
+    store = Store(tmp_path / "store")
+    (item,) = sweep(batched_toy, {}, store=store, seeds=1)
+    figure = store.folder(item.run_id) / "figure.png"
+    assert not figure.exists() and store.check() == []
+    arrays = (store.folder(item.run_id) / "arrays.nc").read_bytes()
+    result = store.run(batched_toy, item.config)  # reused, not recomputed
+    assert result.figure_path == figure and figure.stat().st_size > 0
+    assert (store.folder(item.run_id) / "arrays.nc").read_bytes() == arrays

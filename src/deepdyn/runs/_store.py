@@ -187,8 +187,9 @@ class Store:
     ) -> Result:
         """Run ``experiment`` with ``config`` into the store, or reuse its finished run.
 
-        A finished run with the same id is returned as it is stored (nothing is computed) unless
-        ``force``. Otherwise: the row is written as ``running``, the files go to
+        A finished run with the same id is returned as it is stored (nothing is computed; its
+        figure is drawn from the stored arrays if a sweep left it out) unless ``force``.
+        Otherwise: the row is written as ``running``, the files go to
         ``tmp/<run_id>.<pid>.<host>/`` and that folder is renamed to ``runs/<run_id>/``, then the
         row becomes ``finished`` with its numbers in one transaction. If the run raises, the row
         becomes ``failed`` with the one-line error, no folder is left and the error propagates.
@@ -197,6 +198,8 @@ class Store:
         rid = run_id(experiment.id, config, deepdyn_version())
         existing = self.index.get(rid)
         if existing is not None and existing.status == "finished" and not force:
+            if figure:  # a sweep stored it without one: draw it from the stored arrays
+                self.draw(rid, experiment)
             if progress is not None:
                 progress(1, 1, f"reused run {rid}")
             return self._result(experiment, config, existing)
