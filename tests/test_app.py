@@ -192,7 +192,7 @@ def test_second_order_is_leapfrog_and_ode_is_rk4():
     s = Settings(architecture="second_order", width=2, depth=4)
     assert build_network(s, 2, 2).scheme == "leapfrog"
     ode = build_network(Settings(architecture="ode", width=2, depth=4), 2, 2)
-    assert ode.scheme == "ode" and ode.ode["solver"] == "rk4"
+    assert ode.scheme == "ode" and ode.ode.solver == "rk4"
 
 
 def test_snapshots_stay_within_their_byte_budget():

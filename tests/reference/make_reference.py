@@ -41,7 +41,9 @@ def cases() -> dict[str, dd.Network]:
             2, 2, 4, scheme=scheme, h=[0.1, 0.3, 0.2, 0.4], lift="identity", dtype=D, seed=5
         )
     for init in ("normal", "glorot", "he", "lecun", "orthogonal"):
-        out[f"resnet-init-{init}"] = dd.ResNet(2, 3, 3, init=init, dtype=D, seed=6, bias_init="normal")
+        out[f"resnet-init-{init}"] = dd.ResNet(
+            2, 3, 3, init=init, dtype=D, seed=6, bias_init="normal"
+        )
     out["ode-dopri5"] = dd.NeuralODE(2, 3, 3, T=1.0, rtol=1e-10, atol=1e-12, dtype=D, seed=7)
     out["ode-rk4"] = dd.NeuralODE(
         2, 2, 2, solver="rk4", options={"step_size": 0.05}, readout=None, dtype=D, seed=8

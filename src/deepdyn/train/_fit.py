@@ -14,6 +14,7 @@ from deepdyn import _checks
 from deepdyn.dynamics import Network
 from deepdyn.train import _losses
 from deepdyn.train._newton import NewtonStepper
+from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -108,12 +109,9 @@ def fit(
     Raises:
         ValueError: for invalid arguments or data, and when the loss becomes NaN or inf.
     """
-    if not isinstance(net, Network):
-        raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
-    loss_name = _losses.resolve_loss(net, loss)
-    X = _check_inputs(net, X, "X")
+    pb = problem(net, X, y, loss, regularizer)
+    X, target, loss_name, regularizer = pb.X, pb.target, pb.loss, pb.regularizer
     n = X.shape[-2]
-    target = _losses.check_targets(net, y, loss_name, samples=n, ensemble_axis=X.dim() == 3)
     steps = _checks.integer("steps", steps)
     if batch_size is not None:
         batch_size = _checks.integer("batch_size", batch_size)
@@ -121,18 +119,13 @@ def fit(
             raise ValueError(f"batch_size must be between 1 and n ({n}), got {batch_size}")
     schedule = _snapshot_steps(snapshots, steps, probe)
     if probe is not None:
-        probe = _check_inputs(net, probe, "probe")
+        probe = check_inputs(net, probe, "probe")
     test = None
     if (X_test is None) != (y_test is None):
         raise ValueError("pass X_test and y_test together, or neither")
     if X_test is not None:
-        Xt = _check_inputs(net, X_test, "X_test")
-        yt = _losses.check_targets(
-            net, y_test, loss_name, samples=Xt.shape[-2], ensemble_axis=Xt.dim() == 3,
-            name="y_test",
-        )  # fmt: skip
-        test = (Xt, yt)
-    regularizer = _check_regularizer(regularizer)
+        tp = problem(net, X_test, y_test, loss_name, names=("X_test", "y_test"))
+        test = (tp.X, tp.target)
     seed = _checks.integer("seed", seed, minimum=0)
     hint, step_fn = _stepper(net, optimizer, lr, newton_damping, loss_name, regularizer)
 
@@ -187,36 +180,6 @@ def fit(
 
 
 # --------------------------------------------------------------------------- validation
-def _check_inputs(net: Network, X: Any, name: str) -> torch.Tensor:
-    """X → a tensor on the network's dtype and device, validated: (sample, input) or, for an
-    ensemble, (ensemble, sample, input); finite."""
-    p = next(net.parameters())
-    if not isinstance(X, torch.Tensor):
-        try:
-            X = torch.as_tensor(X)
-        except (TypeError, ValueError, RuntimeError):
-            raise ValueError(f"{name} must be a tensor, got {type(X).__name__}") from None
-    ok_dims = (2, 3) if net.ensemble is not None else (2,)
-    if X.dim() not in ok_dims:
-        expected = "(sample, input)" + (
-            " or (ensemble, sample, input)" if net.ensemble is not None else ""
-        )
-        raise ValueError(f"{name} must be {expected}, got shape {tuple(X.shape)}")
-    if X.dim() == 3 and X.shape[0] != net.members:
-        raise ValueError(f"{name} has {X.shape[0]} ensemble rows, expected {net.members}")
-    if X.shape[-1] != net.in_features:
-        raise ValueError(
-            f"{name} has {X.shape[-1]} features, expected {net.in_features} (in_features)"
-        )
-    if X.shape[-2] == 0:
-        raise ValueError(f"{name} has no samples")
-    if X.dtype == torch.bool or X.is_complex():
-        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    X = X.to(device=p.device, dtype=p.dtype)
-    _losses.check_finite(name, X, X.dim() - 2)
-    return X
-
-
 def _snapshot_steps(
     snapshots: int | Sequence[int] | None, steps: int, probe: torch.Tensor | None
 ) -> set[int]:
@@ -235,16 +198,6 @@ def _snapshot_steps(
             raise ValueError(f"snapshot step {s!r} out of range: choose integers in 0 … {steps}")
         out.add(int(s))
     return out
-
-
-def _check_regularizer(regularizer: Any) -> _losses.Regularizer:
-    if regularizer is None or callable(regularizer):
-        return regularizer  # type: ignore[no-any-return]
-    if isinstance(regularizer, bool) or not isinstance(regularizer, int | float):
-        raise ValueError(
-            f"regularizer must be None, a float λ or a callable net -> tensor, got {regularizer!r}"
-        )
-    return _checks.positive("regularizer", regularizer, allow_zero=True)
 
 
 def _check_loss(per: torch.Tensor, step: int, net: Network, hint: str) -> None:
