@@ -126,8 +126,8 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     u2 = np.linspace(-1.0, 1.0, n2)
     return xr.Dataset(
         {
-            "rms": (("activation", "target", "width", "seed"), rms),
-            "sup": (("activation", "target", "width", "seed"), sup),
+            "rms": (("activation", "target", "width", "ensemble"), rms),
+            "sup": (("activation", "target", "width", "ensemble"), sup),
             "best_rms": (("activation", "target", "width"), best_rms),
             "slope": (("activation", "target"), slopes),
             "curve": (("activation", "width", "x"), curves),
@@ -138,7 +138,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "activation": list(cfg.activations),
             "target": list(TARGETS),
             "width": list(cfg.widths),
-            "seed": np.arange(S),
+            "ensemble": np.arange(S),
             "x": x_plot[:, 0].numpy(),
             "gx": u2,
             "gy": u2,
@@ -229,6 +229,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("activation", "target", "width"),
         quick={
             "widths": (2, 8),
             "activations": ("tanh",),

@@ -254,6 +254,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("model", "probe", "row", "col", "dx", "dy", "stat", "z"),
         quick={"depth": 4, "samples": 80, "steps": 60, "grid": 7},
     )
 )

@@ -124,9 +124,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     reached = loss < cfg.epsilon
     return xr.Dataset(
         {
-            "loss": (("depth", "width", "m", "seed"), loss),
-            "crossings": (("depth", "width", "m", "seed"), cross),
-            "regions": (("depth", "width", "m", "seed"), regions),
+            "loss": (("depth", "width", "m", "ensemble"), loss),
+            "crossings": (("depth", "width", "m", "ensemble"), cross),
+            "regions": (("depth", "width", "m", "ensemble"), regions),
             "probability": (("depth", "width", "m"), reached.mean(-1)),
             "required_crossings": (("m",), 2 * ms - 1),
         },
@@ -134,7 +134,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "depth": list(cfg.depths),
             "width": list(cfg.widths),
             "m": ms,
-            "seed": np.arange(S),
+            "ensemble": np.arange(S),
         },
         attrs={"epsilon": cfg.epsilon, "steps": cfg.steps, "activation": cfg.activation},
     )
@@ -143,7 +143,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
 def figure(ds: xr.Dataset) -> Figure:
     depths, widths, ms = ds["depth"].values, ds["width"].values, ds["m"].values
     eps = float(ds.attrs["epsilon"])
-    mean_cross = ds["crossings"].mean("seed")
+    mean_cross = ds["crossings"].mean("ensemble")
     # (title, data (depth, width, m), vmax, colour map, number format, label m with 2m − 1)
     rows = [
         (f"P(loss < {eps:g})", ds["probability"], 1.0, "viridis", "{:.2f}", False),
@@ -152,7 +152,7 @@ def figure(ds: xr.Dataset) -> Figure:
          True),
     ]  # fmt: skip
     if bool(np.isfinite(ds["regions"].values).all()):
-        mean_regions = ds["regions"].mean("seed")
+        mean_regions = ds["regions"].mean("ensemble")
         rows.append(("mean activation regions (grid)", mean_regions,
                      float(mean_regions.max()), "magma", "{:.1f}", False))  # fmt: skip
     n = len(depths)
@@ -173,7 +173,7 @@ def figure(ds: xr.Dataset) -> Figure:
             if k == n - 1:
                 fig.colorbar(im, ax=ax, shrink=0.85)
     fig.suptitle(
-        f"Reachability of f_m ({ds.attrs['activation']} MLPs, {ds.sizes['seed']} seeds, "
+        f"Reachability of f_m ({ds.attrs['activation']} MLPs, {ds.sizes['ensemble']} seeds, "
         f"{ds.attrs['steps']} Adam steps)\nf_m needs 2m − 1 crossings; a ReLU net of width C and "
         "depth L has at most (C + 1)^L regions",
         fontsize=10,
@@ -211,6 +211,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("depth", "width", "m"),
         quick={
             "widths": (2, 6),
             "depths": (1, 2),

@@ -283,6 +283,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("method", "tol", "steps"),
         quick={
             "tolerances": (1e-2, 1e-4),
             "steps": (12, 40),

@@ -218,6 +218,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("scheme", "depth", "plane"),
         quick={"depths": (4, 8, 16, 32, 64), "points": 50, "fit_min_depth": 8},
     )
 )

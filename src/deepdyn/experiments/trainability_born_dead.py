@@ -80,9 +80,9 @@ def _trained(cfg: Config) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
     with torch.no_grad():
         out = net(grid)[..., 0].numpy()  # (ensemble, sample)
     return {
-        "trained_output": (("member", "x"), out),
-        "born_dead": (("member",), dead),
-        "trained_loss": (("member",), hist.loss[-1].numpy()),
+        "trained_output": (("ensemble", "x"), out),
+        "born_dead": (("ensemble",), dead),
+        "trained_loss": (("ensemble",), hist.loss[-1].numpy()),
         "target_mean": ((), np.asarray(float(y.double().mean()))),
     }
 
@@ -256,6 +256,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("width", "depth", "init"),
         quick={
             "widths": (2, 4),
             "max_depth": 12,

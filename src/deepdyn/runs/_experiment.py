@@ -85,7 +85,9 @@ class Experiment:
     ``config`` is a frozen dataclass class whose fields all have defaults and are int, float,
     bool, str or ``tuple[int | float | str, ...]``; it validates itself in ``__post_init__``
     (raising ValueError). ``quick`` holds the config overrides for ``--quick`` mode, which must
-    keep the entry under a few seconds.
+    keep the entry under a few seconds. ``dims`` names the study axes the entry's arrays add
+    to the vocabulary of :data:`deepdyn.DIMENSIONS` (``("gamma", "width")``); its ensemble axis
+    is always ``ensemble``.
     """
 
     id: str
@@ -99,6 +101,7 @@ class Experiment:
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     batch: Callable[[Sequence[Any], Progress | None], list[xr.Dataset]] | None = None
     batch_fields: tuple[str, ...] = ()
+    dims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -131,6 +134,10 @@ class Experiment:
         if unknown:
             raise TypeError(
                 f'experiment "{self.id}": batch_fields {", ".join(unknown)} are not config fields'
+            )
+        if not isinstance(self.dims, tuple) or not all(isinstance(d, str) for d in self.dims):
+            raise TypeError(
+                f'experiment "{self.id}": dims must be a tuple of names, got {self.dims!r}'
             )
         if self.batch_fields and not callable(self.batch):
             raise TypeError(f'experiment "{self.id}": batch_fields need a batch function')
