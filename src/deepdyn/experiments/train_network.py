@@ -185,6 +185,48 @@ def spec(cfg: Config, d: int, k: int, classes: int, members: Sequence[Config]) -
     )  # fmt: skip
 
 
+def spec_overrides(data: Any) -> dict[str, Any]:
+    """Config overrides that make the ``train`` entry build the network a spec describes (a
+    :class:`NetworkSpec` or its JSON dict; ``deepdyn run train --spec FILE``).
+
+    in_features and out_features come from the data and must agree with it; the spec must
+    describe one network (a sweep makes ensembles: ``deepdyn sweep train --seeds N``).
+    """
+    spec = data if isinstance(data, NetworkSpec) else NetworkSpec.from_dict(data)
+    if spec.ensemble is not None or spec.per_member_steps:
+        raise ValueError(
+            "the train entry trains one network: give a spec without ensemble (sweep seeds, "
+            "scales and horizons with deepdyn sweep train --seeds N --grid T=…)"
+        )
+    if isinstance(spec.width, tuple):
+        raise ValueError(
+            "the train entry builds one width for every layer: give width as one integer"
+        )
+    out: dict[str, Any] = {
+        "scheme": spec.scheme, "width": spec.width, "depth": spec.depth, "field": spec.field,
+        "hidden": spec.hidden or 0, "q": spec.q, "activation": spec.activation, "T": spec.T,
+        "h": tuple(spec.h) if spec.h else (), "lift": spec.lift,
+        "readout": "none" if spec.readout is None else spec.readout,
+        "readout_map": spec.readout_map, "init": spec.init, "scale": spec.scale,
+        "bias_init": spec.bias_init, "seed": spec.seed, "dtype": spec.dtype,
+    }  # fmt: skip
+    if spec.ode is not None:
+        out.update(solver=spec.ode.solver, rtol=spec.ode.rtol, atol=spec.ode.atol,
+                   adjoint=spec.ode.adjoint, step_size=spec.ode.step_size or 0.0)  # fmt: skip
+    return out
+
+
+def check_spec_shape(cfg: Config, spec: NetworkSpec) -> None:
+    """A ValueError unless the data of ``cfg`` has the spec's input and output sizes."""
+    d, k, _ = _shape(cfg)
+    if (spec.in_features, spec.out_features) != (d, k):
+        raise ValueError(
+            f"the spec has in_features={spec.in_features}, out_features={spec.out_features} but "
+            f'data "{cfg.data}" has {d} inputs and {k} outputs: choose data that fits '
+            "(--set data=…)"
+        )
+
+
 def _data(cfg: Config) -> tuple[torch.Tensor, ...]:
     dtype = DTYPES[cfg.dtype]
     X, y = data.load(cfg.data, n=cfg.samples, seed=cfg.data_seed, dtype=dtype)

@@ -17,7 +17,7 @@ from deepdyn.train._newton import NewtonStepper
 from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
 
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer] | None] = {
     "sgd": torch.optim.SGD,
     "adam": torch.optim.Adam,
     "adagrad": torch.optim.Adagrad,
@@ -27,8 +27,12 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "lbfgs": lambda params, lr: torch.optim.LBFGS(
         params, lr=lr, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
     ),
+    "newton": None,  # the damped Newton method with the exact Hessian (NewtonStepper), per member
 }
-OPTIMIZER_NAMES = (*OPTIMIZERS, "newton")
+"""The optimizers by name: ``factory(params, lr=…)`` of a torch optimizer (None: ``newton``)."""
+OPTIMIZER_NAMES = tuple(OPTIMIZERS)
+ELEMENTWISE = ("sgd", "adam", "adagrad", "rmsprop")
+"""Optimizers whose update is element-wise: ensemble members train as they would alone."""
 
 OptimizerSpec = str | torch.optim.Optimizer | Callable[[list[torch.nn.Parameter]], Any]
 Progress = Callable[[int, int, str], None]
@@ -133,7 +137,7 @@ def fit(
     test_losses: list[torch.Tensor] = []
     states: list[torch.Tensor] = []
     times: torch.Tensor | None = None
-    batches = _batches(n, batch_size, seed)
+    batch_iter = batches(n, batch_size, seed)
 
     def snapshot() -> torch.Tensor:
         assert probe is not None
@@ -148,7 +152,7 @@ def fit(
         if test is not None:
             with torch.no_grad():
                 test_losses.append(_losses.per_member(net, test[0], test[1], loss_name))
-        idx = next(batches)
+        idx = next(batch_iter)
         if idx is None:
             Xb, tb = X, target
         else:
@@ -221,8 +225,10 @@ def _word(value: float) -> str:
 
 
 # --------------------------------------------------------------------------- steps
-def _batches(n: int, batch_size: int | None, seed: int) -> Iterator[torch.Tensor | None]:
-    """Index batches, epoch after epoch: None (full batch) or (batch,) sample indices."""
+def batches(n: int, batch_size: int | None, seed: int) -> Iterator[torch.Tensor | None]:
+    """Index batches of :func:`fit`, epoch after epoch: None (full batch) or (batch,) sample
+    indices from permutations seeded by ``seed`` (a local generator). Front ends that train step
+    by step (the playground) draw the same batches from it."""
     if batch_size is None or batch_size == n:
         while True:
             yield None
@@ -249,7 +255,9 @@ def _stepper(
             hint = f"raise the damping (newton_damping={damping:g}) or use another optimizer"
             return hint, NewtonStepper(net, loss, regularizer, damping)
         lr = _checks.positive("lr", lr)
-        opt = OPTIMIZERS[optimizer](list(net.parameters()), lr=lr)
+        factory = OPTIMIZERS[optimizer]
+        assert factory is not None
+        opt = factory(list(net.parameters()), lr=lr)
     elif isinstance(optimizer, torch.optim.Optimizer):
         opt = optimizer
     elif callable(optimizer):
