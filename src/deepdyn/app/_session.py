@@ -25,7 +25,7 @@ from deepdyn.analysis import activation_norms, dead_neurons, gradient_norms
 from deepdyn.app._settings import Settings, network_spec
 from deepdyn.dynamics import Network, build
 from deepdyn.train import OPTIMIZERS, batches, compute_loss
-from deepdyn.viz._arrays import deform_grid, grid_lines, propagate
+from deepdyn.viz import deform_grid, grid_lines, propagate
 
 GRID_POINTS = 40  # points per grid line
 MAX_CURVE = 2000  # loss-curve points kept (thinned by half beyond)

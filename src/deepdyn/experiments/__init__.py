@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-from deepdyn.experiments._registry import catalogue, get, register
+from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import reproduce, write_report
-from deepdyn.runs._experiment import (
+from deepdyn.runs import (
     Experiment,
     Progress,
     ProgressFactory,
@@ -32,6 +32,7 @@ __all__ = [
     "register",
     "reproduce",
     "run_experiment",
+    "unregister",
     "write_report",
 ]
 

@@ -22,7 +22,6 @@ import dataclasses
 import functools
 import importlib.metadata
 import json
-import os
 import re
 import shutil
 import time
@@ -34,6 +33,7 @@ from typing import Any
 import xarray as xr
 from matplotlib.figure import Figure
 
+from deepdyn._files import atomic_write, write_text
 from deepdyn.runs import _networks
 
 Progress = Callable[[int, int, str], None]
@@ -266,20 +266,6 @@ def make_config(
 # ---------------------------------------------------------------- running and storing
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` through a temporary sibling and a rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
-
-
 class _Relay:
     """Forwards progress and remembers the last count, to report the storing phase on it."""
 
@@ -320,12 +306,12 @@ def write_run(
     entry_dir.mkdir(parents=True, exist_ok=True)
     dataset, networks = _networks.split(dataset)
     if networks:
-        _atomic(entry_dir / _networks.FILE, lambda p: _networks.write(p, networks))
+        atomic_write(entry_dir / _networks.FILE, lambda p: _networks.write(p, networks))
     arrays_path = entry_dir / "arrays.nc"
     figure_path = entry_dir / "figure.png"
     version = deepdyn_version()
     dataset = dataset.assign_attrs(deepdyn_experiment=experiment.id, deepdyn_version=version)
-    _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="netcdf4"))
+    atomic_write(arrays_path, lambda p: dataset.to_netcdf(p, engine="netcdf4"))
     # the figure is drawn from the file read back; the numbers need no second read (the
     # round trip is exact), which halves the cost of storing a run of a sweep
     stored = xr.load_dataset(arrays_path, engine="netcdf4") if figure else dataset
@@ -334,11 +320,11 @@ def write_run(
         "deepdyn_version": version,
         "config": dataclasses.asdict(config),
     }
-    _write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
+    write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
     if figure:
         draw_figure(experiment, stored, figure_path)
     numbers = {str(k): float(v) for k, v in experiment.numbers(stored).items()}
-    _write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
+    write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
     return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
 
 
@@ -348,7 +334,7 @@ def draw_figure(experiment: Experiment, dataset: xr.Dataset, path: Path | str) -
 
     fig = experiment.figure(dataset)
     try:
-        _atomic(Path(path), lambda p: fig.savefig(p, dpi=_DPI, format="png"))
+        atomic_write(Path(path), lambda p: fig.savefig(p, dpi=_DPI, format="png"))
     finally:
         plt.close(fig)
     return Path(path)
@@ -394,7 +380,7 @@ def copy_entry(result: Result, out_dir: Path | str) -> Result:
     entry_dir.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.iterdir()):
         if path.is_file():
-            _atomic(entry_dir / path.name, functools.partial(shutil.copyfile, path))
+            atomic_write(entry_dir / path.name, functools.partial(shutil.copyfile, path))
     return dataclasses.replace(
         result,
         figure_path=entry_dir / result.figure_path.name,
