@@ -13,6 +13,7 @@ from deepdyn.experiments._report import reproduce, write_report
 from deepdyn.runs import (
     Experiment,
     Progress,
+    ProgressCounter,
     ProgressFactory,
     Result,
     copy_entry,
@@ -23,6 +24,7 @@ from deepdyn.runs import (
 __all__ = [
     "Experiment",
     "Progress",
+    "ProgressCounter",
     "ProgressFactory",
     "Result",
     "catalogue",

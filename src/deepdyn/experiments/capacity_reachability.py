@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.data import oscillation_function
 from deepdyn.dynamics import MLP
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import fit
 
 
@@ -95,7 +95,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     loss = np.zeros(shape)
     cross = np.zeros(shape, dtype=np.int64)
     regions = np.full(shape, np.nan)  # defined for piecewise-linear σ only
-    done, total = 0, len(cfg.depths) * len(cfg.widths)
+    count = ProgressCounter(progress, len(cfg.depths) * len(cfg.widths))
     for i, L in enumerate(cfg.depths):
         for j, C in enumerate(cfg.widths):
             net = MLP(
@@ -118,9 +118,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             cross[i, j] = crossings(yf).reshape(M, S).numpy()
             if cfg.activation in ("relu", "leaky_relu"):
                 regions[i, j] = grid_regions(net, xf).reshape(M, S).numpy()
-            done += 1
-            if progress is not None:
-                progress(done, total, f"L={L} C={C}")
+            count(f"L={L} C={C}")
     reached = loss < cfg.epsilon
     return xr.Dataset(
         {

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.data import rings
 from deepdyn.dynamics import ResNet
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss, fit
 from deepdyn.train.pmp import msa
 
@@ -176,7 +176,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     shape = (len(cfg.cases), len(methods), len(cfg.seeds), n_iter)
     loss, seconds = np.full(shape, np.nan), np.full(shape, np.nan)
     test = np.full(shape[:3], np.nan)
-    total, done = int(np.prod(shape[:3])), 0
+    count = ProgressCounter(progress, int(np.prod(shape[:3])))
     for i, case in enumerate(cfg.cases):
         for j, method in enumerate(methods):
             for k, seed in enumerate(cfg.seeds):
@@ -184,9 +184,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
                 loss[i, j, k, : len(lo)] = lo
                 seconds[i, j, k, : len(se)] = se
                 test[i, j, k] = te
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"{case} {method} seed {seed}")
+                count(f"{case} {method} seed {seed}")
     return xr.Dataset(
         {
             "loss": (("case", "method", "ensemble", "iteration"), loss),

@@ -24,9 +24,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
+from deepdyn.analysis import loglog_fit
 from deepdyn.data import rings
 from deepdyn.dynamics import ResNet
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss, fit
 
 D = torch.float64
@@ -109,16 +110,12 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     sizes = [*cfg.sizes, cfg.reference_points]
     shape = (len(cfg.label_noise), len(sizes), cfg.seeds)
     sampled, population = np.zeros(shape), np.zeros(shape)
+    count = ProgressCounter(progress, len(sizes) * len(cfg.label_noise))
     for a, noise in enumerate(cfg.label_noise):
         pop = _sample(cfg.population, cfg.seed + 10**6, noise)
         for i, n in enumerate(sizes):
             sampled[a, i], population[a, i] = _train(cfg, n, noise, pop)
-            if progress is not None:
-                progress(
-                    a * len(sizes) + i + 1,
-                    len(sizes) * len(cfg.label_noise),
-                    f"noise {noise:g}, N = {n}",
-                )
+            count(f"noise {noise:g}, N = {n}")
     ref = population[:, -1]  # J(θ^ref), (noise, ensemble)
     gap = population[:, :-1] - sampled[:, :-1]
     excess = np.abs(population[:, :-1] - ref[:, None])
@@ -151,8 +148,7 @@ def _fit(N: np.ndarray, v: np.ndarray) -> tuple[float, float]:
     ok = v > 0
     if ok.sum() < 2:
         return float("nan"), float("nan")
-    slope, icpt = np.polyfit(np.log(N[ok]), np.log(v[ok]), 1)
-    return float(slope), float(icpt)
+    return loglog_fit(N[ok], v[ok])
 
 
 def figure(ds: xr.Dataset) -> Figure:

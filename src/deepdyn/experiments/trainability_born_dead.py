@@ -21,7 +21,7 @@ import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import born_dead_bound, born_dead_probability, first_dead_layer
 from deepdyn.analysis.born_dead import INITS
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 
@@ -88,7 +88,7 @@ def _trained(cfg: Config) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
-    total = len(cfg.widths) + len(cfg.compare_inits) + 1
+    count = ProgressCounter(progress, len(cfg.widths) + len(cfg.compare_inits) + 1)
     shape = (len(cfg.widths), cfg.max_depth)
     point, point_ci = np.zeros(shape), np.zeros((*shape, 2))
     domain, domain_ci, bound = np.zeros(shape), np.zeros((*shape, 2)), np.zeros(shape)
@@ -102,8 +102,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             r.domain_ci,
             r.bound,
         )
-        if progress is not None:
-            progress(i + 1, total, f"width {w}")
+        count(f"width {w}")
     cshape = (len(cfg.compare_inits), cfg.max_depth)
     c_point, c_domain = np.zeros(cshape), np.zeros(cshape)
     c_domain_ci = np.zeros((*cshape, 2))
@@ -111,11 +110,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     for j, init in enumerate(cfg.compare_inits):
         r = born_dead_probability([cfg.compare_width] * cfg.max_depth, init=init, **common)  # type: ignore[arg-type]
         c_point[j], c_domain[j], c_domain_ci[j] = r.point, r.domain, r.domain_ci
-        if progress is not None:
-            progress(len(cfg.widths) + j + 1, total, f"init {init}")
+        count(f"init {init}")
     data = _trained(cfg) if cfg.train_steps else {}
-    if progress is not None:
-        progress(total, total, "Thm 8.1.3 training")
+    count("Thm 8.1.3 training")
     return xr.Dataset(
         {
             "point": (("width", "depth"), point),

@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import born_dead_bound, first_dead_layer
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.train import accuracy
 
 D = torch.float64
 
@@ -59,6 +60,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     grid = torch.linspace(-1, 1, 201, dtype=D)[:, None]
     yg = (grid[:, 0] > 0).to(D)
     n, E = len(cfg.depths), cfg.trials
+    count = ProgressCounter(progress, n)
     acc, const, dead = np.zeros((n, E)), np.zeros((n, E), bool), np.zeros((n, E), bool)
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     for i, L in enumerate(cfg.depths):
@@ -81,7 +83,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         deepdyn.fit(net, X, y, optimizer="adam", lr=cfg.lr, steps=cfg.steps)
         with torch.no_grad():
             out = net(grid)[..., 0]  # (ensemble, sample)
-        acc[i] = ((out > 0.5).to(D) == yg).to(D).mean(1).numpy()
+        acc[i] = accuracy(out[..., None], yg).numpy()
         const[i] = (out.max(1).values - out.min(1).values < 1e-9).numpy()
         if max(cfg.depths) == L:
             data["output_deepest"] = (("ensemble", "x"), out.numpy())
@@ -94,8 +96,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             data["spread_deepest"] = (("layer", "ensemble"), spread.numpy())
         if min(cfg.depths) == L:
             data["output_shallowest"] = (("ensemble", "x"), out.numpy())
-        if progress is not None:
-            progress(i + 1, n, f"depth {L}")
+        count(f"depth {L}")
     return xr.Dataset(
         {
             "accuracy": (("depth", "ensemble"), acc),

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import quadrature_grid
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 SHOWN_LAYERS = (1, 5, 10, 15)
@@ -88,20 +88,18 @@ def _norms(cfg: Config, kind: str, width: int) -> tuple[np.ndarray, np.ndarray, 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     archs = [("mlp", w) for w in cfg.mlp_widths] + [("resnet", w) for w in cfg.resnet_widths]
-    total = len(cfg.widths) + len(archs)
+    count = ProgressCounter(progress, len(cfg.widths) + len(archs))
     per_width = []
-    for i, w in enumerate(cfg.widths):
+    for w in cfg.widths:
         per_width.append(_norms(cfg, "mlp", w)[0])
-        if progress is not None:
-            progress(i + 1, total, f"MLP width {w}")
+        count(f"MLP width {w}")
     final, spread, dead = [], [], []
-    for j, (kind, w) in enumerate(archs):
+    for kind, w in archs:
         norm, dev, zero = _norms(cfg, kind, w)
         final.append(norm[-1])  # (gamma, ensemble)
         spread.append(dev[-1])
         dead.append(zero[1:].any(0))  # some hidden state all-zero on [−1, 1]: born dead
-        if progress is not None:
-            progress(len(cfg.widths) + j + 1, total, f"{kind} width {w}")
+        count(f"{kind} width {w}")
     return xr.Dataset(
         {
             "norm": (("width", "layer", "gamma", "ensemble"), np.stack(per_width)),

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import linear_regions, serra_bound
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 BOX = ((-1.0, 1.0), (-1.0, 1.0))
@@ -87,14 +87,7 @@ def _scale_biases(net: deepdyn.Network, factor: float) -> None:
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     X, y = deepdyn.data.rings(cfg.samples, seed=0, dtype=D)
     S = cfg.seeds
-    total = 2 * len(cfg.depths) + len(cfg.widths) + 1
-    done = 0
-
-    def tick(msg: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, msg)
+    tick = ProgressCounter(progress, 2 * len(cfg.depths) + len(cfg.widths) + 1)
 
     random_d = np.zeros((len(cfg.depths), S), dtype=np.int64)
     trained_d = np.zeros_like(random_d)

@@ -42,6 +42,23 @@ Progress = Callable[[int, int, str], None]
 ProgressFactory = Callable[[str], Progress | None]
 """``progress_for(experiment_id)``: the progress callback for one catalogue entry (or None)."""
 
+
+class ProgressCounter:
+    """Counts the units of work of a run for a ``progress`` callback that may be None.
+
+    ``count = ProgressCounter(progress, total)``, then ``count("width 4")`` after each unit
+    reports ``progress(done, total, "width 4")`` with ``done`` one more than before.
+    """
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, message: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, message)
+
+
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SCALARS: dict[Any, str] = {int: "int", float: "float", bool: "bool", str: "str"}
 _TUPLES: dict[Any, str] = {
