@@ -26,10 +26,21 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from deepdyn import experiments
-from deepdyn.app._cli import playground_command
+from deepdyn._checks import one_line
+from deepdyn.app import playground_command
 from deepdyn.dynamics import NetworkSpec
-from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, connect, expand_grid, sweep
-from deepdyn.runs._experiment import Progress, Result, deepdyn_version
+from deepdyn.runs import (
+    GROUP_SIZE,
+    Progress,
+    Result,
+    RunInfo,
+    Store,
+    SweepItem,
+    connect,
+    deepdyn_version,
+    expand_grid,
+    sweep,
+)
 
 app = typer.Typer(
     name="deepdyn",
@@ -441,7 +452,7 @@ def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"error: {one_line(message)}", file=sys.stderr)
     sys.exit(code)
 
 

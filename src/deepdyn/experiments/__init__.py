@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 
-from deepdyn.experiments._registry import catalogue, get, register
+from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import reproduce, write_report
-from deepdyn.runs._experiment import (
+from deepdyn.runs import (
     Experiment,
     Progress,
+    ProgressCounter,
     ProgressFactory,
     Result,
     copy_entry,
@@ -23,6 +24,7 @@ from deepdyn.runs._experiment import (
 __all__ = [
     "Experiment",
     "Progress",
+    "ProgressCounter",
     "ProgressFactory",
     "Result",
     "catalogue",
@@ -32,6 +34,7 @@ __all__ = [
     "register",
     "reproduce",
     "run_experiment",
+    "unregister",
     "write_report",
 ]
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deepdyn._files import write_text
 from deepdyn.experiments._registry import catalogue, get
-from deepdyn.runs._experiment import (
+from deepdyn.runs import (
     ProgressFactory,
     Result,
-    _write_text,
     copy_entry,
     deepdyn_version,
     make_config,
@@ -110,9 +110,9 @@ def write_report(results: Sequence[Result], out_dir: Path | str, *, quick: bool)
 </html>
 """
     index = out / "index.html"
-    _write_text(index, page)
+    write_text(index, page)
     summary = {r.experiment_id: {**r.numbers, "seconds": r.seconds} for r in results}
-    _write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
+    write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
     return index
 
 

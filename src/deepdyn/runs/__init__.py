@@ -12,6 +12,7 @@ from __future__ import annotations
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
+    ProgressCounter,
     ProgressFactory,
     Result,
     copy_entry,
@@ -29,6 +30,7 @@ __all__ = [
     "GROUP_SIZE",
     "Experiment",
     "Progress",
+    "ProgressCounter",
     "ProgressFactory",
     "Result",
     "RunInfo",
