@@ -51,11 +51,11 @@ ForceOption = Annotated[
 
 
 def _out() -> Console:
-    return Console()
+    return Console(markup=False)  # run errors, paths and configs are data: print them literally
 
 
 def _err() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, markup=False)
 
 
 def _version(value: bool) -> None:
@@ -77,7 +77,7 @@ def _root(
 def _progress_bar() -> ProgressBar:
     return ProgressBar(
         SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -142,10 +142,11 @@ def run(
     """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run)."""
     experiment = experiments.get(experiment_id)
     config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    _check_out(out)
     runs = Store(store)
     with _progress_bar() as bar:
         stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
-    result = experiments.copy_entry(stored, out)
+    result = _copy_entry(stored, out)
     console = _out()
     console.print(f"run     {stored.arrays_path.parent.name}  (store {store})", highlight=False)
     console.print(_numbers_table(result))
@@ -155,6 +156,30 @@ def run(
     console.print(f"config  {entry_dir / 'config.json'}", highlight=False)
     console.print(f"numbers {entry_dir / 'numbers.json'}", highlight=False)
     console.print(f"done in {result.seconds:.1f} s", highlight=False)
+
+
+def _copy_entry(stored: Result, out: Path) -> Result:
+    """``experiments.copy_entry`` with its file-system errors as one line (exit 2)."""
+    try:
+        return experiments.copy_entry(stored, out)
+    except OSError as error:
+        raise ValueError(_os_line(error, "--out", out)) from None
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be a folder before anything is computed."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f'--out "{out}" is a file: give a folder (it is created if missing)')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(_os_line(error, "--out", out)) from None
+
+
+def _os_line(error: OSError, option: str, path: Path) -> str:
+    where = f' ("{error.filename}")' if error.filename and str(error.filename) != str(path) else ""
+    reason = error.strerror or type(error).__name__
+    return f'{option} "{path}"{where}: {reason}: give a folder you can write to'
 
 
 @app.command()
@@ -169,6 +194,7 @@ def reproduce(
     force: ForceOption = False,
 ) -> None:
     """Run the whole catalogue and write the report (index.html); stored runs are reused."""
+    _check_out(out)
     runs = Store(store)
     with _progress_bar() as bar:
         results = experiments.reproduce(
@@ -396,10 +422,27 @@ def runs_export(
 
 
 @runs_app.command("check")
-def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
-    """Check the store: folders without rows, missing or unreadable files, stale runs."""
-    problems = Store(store).check()
+def runs_check(
+    store: StoreOption = _DEFAULT_STORE,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Rebuild index rows from complete, valid run folders (after a lost index or a "
+            "kill), then check.",
+        ),
+    ] = False,
+) -> None:
+    """Check the store: damaged or edited files, folders without rows, stale runs.
+
+    Exit 0 when clean, 1 when problems are listed (each with what to do).
+    """
+    runs = Store(store)
     console = _out()
+    if repair:
+        for line in runs.repair():
+            console.print(f"repaired: {line}", highlight=False, soft_wrap=True)
+    problems = runs.check()
     if not problems:
         console.print("clean", highlight=False)
         return
@@ -429,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(error.format_message(), error.exit_code)
     except typer.Abort:
         _fail("aborted", 1)
+    except OSError as error:  # the file system said no: a path to fix, not a bug
+        where = f" ({error.filename})" if error.filename else ""
+        _fail(f"{error.strerror or type(error).__name__}{where}: check the path and its permissions", 2)
     if isinstance(code, int) and code != 0:
         sys.exit(code)
 
