@@ -318,3 +318,23 @@ def test_a_read_only_store_can_be_listed_shown_and_checked(experiment, tmp_path)
         )  # fmt: skip
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert done.stderr.splitlines()[-1].startswith("error: store") and "read-only" in done.stderr
+
+
+def test_two_identical_sweeps_at_once_compute_each_config_once(slow_toy, tmp_path):
+    (tmp_path / "marks").mkdir()
+    store_path = tmp_path / "store"
+    Store(store_path)
+    args = ["sweep", BATCHED, "--grid", "delay=4", "--grid", f"marks={tmp_path / 'marks'}"]
+    args += ["--seeds", "3", "--store", str(store_path)]
+    processes = [
+        subprocess.Popen(
+            [*COMMAND, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], [e[-800:] for _, e in outputs]
+    assert sorted(s for seeds, _ in marks(tmp_path / "marks") for s in seeds) == [0, 1, 2]
+    rows = Store(store_path).list()
+    assert len(rows) == 3 and {r.status for r in rows} == {"finished"}
+    assert Store(store_path).check() == []

@@ -239,9 +239,9 @@ def _sweep_table(experiment_id: str, items: Sequence[SweepItem]) -> Table:
     table.add_column("status")
     table.add_column("key numbers")
     shown = list(zip(items, configs))
-    failed = [pair for pair in shown if pair[0].status == "failed"]
+    failed = [pair for pair in shown if pair[0].status in ("failed", "diverged")]
     if len(shown) > _SWEEP_ROWS:  # failures first, then the start of the grid
-        rest = [pair for pair in shown if pair[0].status != "failed"]
+        rest = [pair for pair in shown if pair[0].status not in ("failed", "diverged")]
         shown = (failed + rest)[:_SWEEP_ROWS]
         table.caption = f"{_SWEEP_ROWS} of {len(items)} configs shown; deepdyn runs list for all"
     for item, config in shown:
@@ -323,7 +323,7 @@ def sweep_(
     console.print(f"{len(items)} configs: {summary}  (store {store})", highlight=False)
 
 
-_SWEEP_STATUSES = ("finished", "reused", "recovered", "failed")
+_SWEEP_STATUSES = ("finished", "reused", "recovered", "diverged", "failed")
 _SWEEP_ROWS = 40
 
 

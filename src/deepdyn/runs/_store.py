@@ -270,6 +270,20 @@ class Store:
         self.index.finish(rid, result.numbers, _now(), checksums(self.folder(rid)))
         return self._result(experiment, config, self.get(rid))
 
+    def claim(self, experiment: Experiment, config: Any) -> RunInfo | None:
+        """Claim this config's run id for this process (a ``running`` row with its pid); None
+        when claimed, else the row of the live process that holds it (see ``Store.run``)."""
+        self._writable()
+        row = self._row(experiment, config, "running", started=_now(), pid=os.getpid())
+        return self.index.claim(row, self._held)
+
+    def release(self, experiment: Experiment, config: Any, reason: str) -> None:
+        """Mark this process's claim on this config failed with ``reason`` (e.g. interrupted)."""
+        rid = run_id(experiment.id, config, deepdyn_version())
+        info = self.index.get(rid)
+        if info is not None and info.status == "running" and info.pid == os.getpid():
+            self.index.fail(rid, reason, _now())
+
     def _reusable(
         self, experiment: Experiment, config: Any, progress: Progress | None
     ) -> RunInfo | None:
