@@ -13,6 +13,7 @@ import torch
 from deepdyn import _checks
 from deepdyn.dynamics import Network
 from deepdyn.train import _losses
+from deepdyn.train._divergence import DivergenceWatch
 from deepdyn.train._newton import NewtonStepper
 from deepdyn.trajectory import History
 
@@ -55,6 +56,8 @@ def fit(
     newton_damping: float = 1e-3,
     progress: Progress | None = None,
     callback: Callback | None = None,
+    diverge_factor: float | None = 1e3,
+    parameter_bound: float | None = 1e6,
 ) -> History:
     """Train ``net`` in place by gradient descent on (X, y); return its :class:`History`.
 
@@ -98,6 +101,9 @@ def fit(
         newton_damping: initial damping λ of the Newton step (H + λI) Δ = g.
         progress: called as ``progress(done, total, message)`` after each step.
         callback: called as ``callback(step, loss)`` after each step with the per-member losses.
+        diverge_factor: stop with :class:`~deepdyn.train._divergence.Diverged` when a member's
+            loss exceeds this factor × max(its initial loss, 1); None switches it off.
+        parameter_bound: stop likewise when a parameter's magnitude exceeds it; None: off.
 
     Returns:
         History with ``loss`` (iteration, [ensemble]) — the objective of each member at
@@ -106,7 +112,8 @@ def fit(
         component) at ``snapshot_steps``.
 
     Raises:
-        ValueError: for invalid arguments or data, and when the loss becomes NaN or inf.
+        ValueError: for invalid arguments or data, and when the loss becomes NaN or inf;
+            ``Diverged`` (a ValueError) when training diverges (see ``diverge_factor``).
     """
     if not isinstance(net, Network):
         raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
@@ -135,6 +142,7 @@ def fit(
     regularizer = _check_regularizer(regularizer)
     seed = _checks.integer("seed", seed, minimum=0)
     hint, step_fn = _stepper(net, optimizer, lr, newton_damping, loss_name, regularizer)
+    watch = DivergenceWatch(net, hint, factor=diverge_factor, parameter_bound=parameter_bound)
 
     losses: list[torch.Tensor] = []
     test_losses: list[torch.Tensor] = []
@@ -164,6 +172,8 @@ def fit(
             tb = target.index_select(1 if X.dim() == 3 else 0, idx)
         per = step_fn(Xb, tb, partial(_check_loss, step=step, net=net, hint=hint)).detach()
         losses.append(per)
+        watch.loss(step, per)
+        watch.parameters(step)
         if callback is not None:
             callback(step, per if net.ensemble is not None else per[0])
         if progress is not None:
