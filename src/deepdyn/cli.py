@@ -27,7 +27,8 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.app._cli import playground_command
-from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, connect, expand_grid, sweep
+from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, expand_grid, probe, sweep
+from deepdyn.runs import security as cluster_security
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
 app = typer.Typer(
@@ -280,6 +281,16 @@ def sweep_(
     quick: Annotated[bool, typer.Option("--quick", help="Reduced configs: seconds each.")] = False,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
+    tls_ca_file: Annotated[
+        Path | None,
+        typer.Option("--tls-ca-file", help="TLS: the CA that signed the scheduler's certificate."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="TLS: this client's certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="TLS: this client's key, if not in --tls-cert.")
+    ] = None,
 ) -> None:
     """Run one entry over the Cartesian product of config values; stored runs are reused.
 
@@ -292,8 +303,11 @@ def sweep_(
         raise ValueError("give either --workers or --cluster, not both")
     configs = expand_grid(experiment, parsed, seeds=seeds, quick=quick)  # validate first
     runs = Store(store)
-    if cluster is not None:
-        connect(cluster, timeout=5.0).close()  # an unreachable scheduler fails before any work
+    tls = cluster_security(tls_ca_file, tls_cert, tls_key)
+    if cluster is not None:  # an unreachable or silent scheduler fails before any work
+        probe(cluster, timeout=_PROBE_SECONDS, security=tls)
+    elif tls is not None:
+        raise ValueError("--tls-* options need --cluster tls://HOST:PORT")
     try:
         with _progress_bar() as bar:
             items = sweep(
@@ -308,6 +322,7 @@ def sweep_(
                 figures=figures,
                 force=force,
                 progress=_task(bar, f"sweep {experiment.id}"),
+                security=tls,
             )
     except KeyboardInterrupt:
         stored = sum(runs.lookup(experiment.id, c) is not None for c in configs)
@@ -325,6 +340,7 @@ def sweep_(
 
 _SWEEP_STATUSES = ("finished", "reused", "recovered", "diverged", "failed")
 _SWEEP_ROWS = 40
+_PROBE_SECONDS = 10.0
 
 
 # ---------------------------------------------------------------- deepdyn playground

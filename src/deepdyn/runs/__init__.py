@@ -22,7 +22,8 @@ from deepdyn.runs._experiment import (
 )
 from deepdyn.runs._index import RunInfo
 from deepdyn.runs._store import Store, run_id
-from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, connect, expand_grid, plan, sweep
+from deepdyn.runs._cluster import connect, probe, security
+from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, expand_grid, plan, sweep
 
 __all__ = [
     "GROUP_SIZE",
@@ -39,8 +40,10 @@ __all__ = [
     "expand_grid",
     "make_config",
     "plan",
+    "probe",
     "run_experiment",
     "run_id",
+    "security",
     "sweep",
     "write_run",
 ]

@@ -40,6 +40,7 @@ from deepdyn.runs._experiment import (
     deepdyn_version,
     make_config,
 )
+from deepdyn.runs._cluster import connect
 from deepdyn.runs._store import Store, _one_line, run_id, write_folder
 
 GROUP_SIZE = 64
@@ -232,8 +233,10 @@ def _pool(store_path: str, experiment: Experiment, figures: bool, workers: int) 
     return run
 
 
-def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) -> Submit:
-    client = connect(address)
+def _dask(
+    store_path: str, experiment: Experiment, figures: bool, address: str, security: Any = None
+) -> Submit:
+    client = connect(address, security=security)
 
     def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
         from distributed import as_completed
@@ -246,32 +249,21 @@ def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) 
                 )
                 futures[future] = task
             for future in as_completed(list(futures), loop=client.loop):
+                task = futures.pop(future)
                 try:
-                    yield future.result()
+                    outcomes = future.result()
                 except Exception as error:  # e.g. KilledWorker after repeated worker deaths
-                    yield _lost(futures[future], error)
+                    outcomes = _lost(task, error)
+                # forget it on the cluster before it is stored: a result still wanted is
+                # recomputed when its worker dies, rewriting folders already recorded
+                future.release()
+                del future
+                yield outcomes
         finally:
             client.cancel(list(futures))
             client.close()
 
     return run
-
-
-def connect(address: str, timeout: float = 10.0) -> Any:
-    """A ``distributed.Client`` on the scheduler ``address``; one-line ValueError if unreachable."""
-    if not isinstance(address, str) or not address.startswith(("tcp://", "tls://")):
-        raise ValueError(
-            f'cluster address "{address}" invalid: give the scheduler as tcp://HOST:PORT'
-        )
-    from distributed import Client
-
-    try:
-        return Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as error:
-        raise ValueError(
-            f"cluster {address} unreachable ({_one_line(error)[:120]}): start a scheduler there "
-            "(dask scheduler) or drop --cluster to use local workers"
-        ) from None
 
 
 def _lost(task: Sequence[tuple[int, Any]], error: BaseException) -> list[_Outcome]:
@@ -293,6 +285,7 @@ def sweep(
     figures: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    security: Any = None,
 ) -> list[SweepItem]:
     """Run every config of ``expand_grid(experiment, grid, ...)`` into ``store``; in grid order.
 
@@ -304,6 +297,8 @@ def sweep(
         figures: draw each run's figure now (else ``Store.draw`` draws it when asked).
         force: recompute configs that are already finished.
         progress: ``progress(done, total, message)``, called once per stored config.
+        security: a ``distributed.Security`` for a ``tls://`` cluster (see ``_cluster.security``);
+            a cluster runs the pickled tasks it is sent: use only one you trust.
 
     Interrupting (KeyboardInterrupt) cancels the tasks not yet done; what was stored stays.
     """
@@ -350,7 +345,7 @@ def sweep(
     path = str(Path(store.path).resolve())
     submit: Submit
     if cluster is not None:
-        submit = _dask(path, experiment, figures, cluster)
+        submit = _dask(path, experiment, figures, cluster, security)
         slots = max(1, workers)
     elif workers > 1:
         submit = _pool(path, experiment, figures, workers)
