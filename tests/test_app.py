@@ -11,13 +11,18 @@ import torch
 from fastapi.testclient import TestClient
 
 from deepdyn.app import Session, Settings, create_app, decode, encode, export_config
+from deepdyn.app._server import LOOPBACK_HOSTS
 from deepdyn.app._session import build_network
 from deepdyn.experiments.train_network import Config as TrainConfig
 
 
+HOSTS = (*LOOPBACK_HOSTS, "testserver")
+
+
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(create_app(max_sessions=2, chunk_seconds=0.02))
+    # TestClient names its server "testserver": allow it beside the loopback names
+    return TestClient(create_app(max_sessions=2, chunk_seconds=0.02, allowed_hosts=HOSTS))
 
 
 def _until(ws, kind: str, limit: int = 50) -> dict:
