@@ -15,7 +15,6 @@ from deepdyn.app._server import LOOPBACK_HOSTS
 from deepdyn.app._session import build_network
 from deepdyn.experiments.train_network import Config as TrainConfig
 
-
 HOSTS = (*LOOPBACK_HOSTS, "testserver")
 
 

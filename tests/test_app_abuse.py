@@ -77,9 +77,7 @@ def test_a_1000_step_request_is_paused(client):
 
 
 def test_a_step_request_over_its_budget_is_stopped_with_a_message():
-    client = TestClient(
-        create_app(chunk_seconds=0.01, step_budget=0.05, allowed_hosts=HOSTS)
-    )
+    client = TestClient(create_app(chunk_seconds=0.01, step_budget=0.05, allowed_hosts=HOSTS))
     s = Settings(dataset="rings", width=8, depth=12, points=400, resolution=24)
     with client.websocket_connect("/ws") as ws:
         ws.send_text(json.dumps({"type": "configure", "settings": s.model_dump()}))

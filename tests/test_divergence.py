@@ -21,7 +21,9 @@ def _data(n: int = 40):
 def test_a_huge_learning_rate_is_diverged_not_finished():
     X, y = _data()
     net = dd.MLP(2, 4, 2, activation="tanh", dtype=D)
-    with pytest.raises(Diverged, match=r"diverged at step 0: .*lower the learning rate \(lr=1e\+30\)"):
+    with pytest.raises(
+        Diverged, match=r"diverged at step 0: .*lower the learning rate \(lr=1e\+30\)"
+    ):
         dd.fit(net, X, y, optimizer="sgd", lr=1e30, steps=20)
 
 

@@ -1,5 +1,6 @@
 """The store checks what it reads: moved and copied stores, damaged and edited files, a lost
-index, a SIGKILLed ``--force``, concurrent runs of one config, read-only stores (issue 17, item 1-2).
+index, a SIGKILLed ``--force``, concurrent runs of one config, read-only stores (issue 17,
+items 1 and 2).
 
 Everything is real: SQLite files, folders moved with ``shutil.move``, processes killed with
 SIGKILL, ``deepdyn`` commands in their own processes.
@@ -317,7 +318,9 @@ def test_a_read_only_store_can_be_listed_shown_and_checked(experiment, tmp_path)
             env=ENV, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 2 and "Traceback" not in done.stderr
-        assert done.stderr.splitlines()[-1].startswith("error: store") and "read-only" in done.stderr
+        assert (
+            done.stderr.splitlines()[-1].startswith("error: store") and "read-only" in done.stderr
+        )
 
 
 def test_two_identical_sweeps_at_once_compute_each_config_once(slow_toy, tmp_path):

@@ -490,7 +490,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail("aborted", 1)
     except OSError as error:  # the file system said no: a path to fix, not a bug
         where = f" ({error.filename})" if error.filename else ""
-        _fail(f"{error.strerror or type(error).__name__}{where}: check the path and its permissions", 2)
+        _fail(
+            f"{error.strerror or type(error).__name__}{where}: check the path and its permissions",
+            2,
+        )
     if isinstance(code, int) and code != 0:
         sys.exit(code)
 

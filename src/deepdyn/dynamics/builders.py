@@ -68,7 +68,7 @@ class MLP(Network):
     ) -> None:
         d, k, e = _common(in_features, out_features, ensemble)
         L = _checks.integer("depth", depth)
-        if isinstance(width, Sequence):
+        if isinstance(width, Sequence) and not isinstance(width, str):  # "3" is no width list
             if len(width) != L:
                 raise ValueError(f"width has {len(width)} entries, expected depth = {L}")
             hidden = [_checks.integer("width", w) for w in width]

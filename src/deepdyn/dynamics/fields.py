@@ -11,7 +11,7 @@ from typing import cast
 import torch
 from torch import nn
 
-from deepdyn import _checks
+from deepdyn import _budget, _checks
 from deepdyn.dynamics._affine import affine
 from deepdyn.dynamics.activations import activation as _activation
 
@@ -65,6 +65,8 @@ class Field(nn.Module):
         self.activation = activation
         self.widths = tuple(int(w) for w in widths)
         self.depth = len(self.widths) - 1
+        _budget.check_network(kind, self.widths, hidden=hidden, q=q, ensemble=ensemble,
+                              itemsize=dtype.itemsize)  # fmt: skip
         layers = []
         for l in range(self.depth):
             c_in, c_out = self.widths[l], self.widths[l + 1]

@@ -9,6 +9,7 @@ worker processes or on a Dask cluster.
 
 from __future__ import annotations
 
+from deepdyn.runs._cluster import connect, probe, security
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -22,7 +23,6 @@ from deepdyn.runs._experiment import (
 )
 from deepdyn.runs._index import RunInfo
 from deepdyn.runs._store import Store, run_id
-from deepdyn.runs._cluster import connect, probe, security
 from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, expand_grid, plan, sweep
 
 __all__ = [

@@ -80,7 +80,9 @@ def check(store: Store) -> list[str]:
                 )
         elif info.status == "failed" and folder.exists():
             if valid:
-                problems.append(f'run "{rid}" is marked failed but its folder is complete: {_REPAIR}')
+                problems.append(
+                    f'run "{rid}" is marked failed but its folder is complete: {_REPAIR}'
+                )
             else:
                 problems.append(
                     f'run "{rid}" failed but has a folder "{_rel(store, folder)}": '

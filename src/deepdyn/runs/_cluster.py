@@ -91,7 +91,7 @@ def probe(address: str, *, timeout: float = 10.0, security: Any = None) -> None:
     args = {} if security is None else security.get_connection_args("client")
     try:
         asyncio.run(asyncio.wait_for(_identity(address, timeout, args), timeout))
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         raise ValueError(
             f"cluster {address} did not answer within {timeout:g} s (something listens there, "
             "but not a Dask scheduler that speaks to us): check the address, or drop --cluster"

@@ -60,6 +60,8 @@ _RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 def valid_run_id(run_id: str) -> bool:
     """True when ``run_id`` looks like one deepdyn writes (16 lower-case hex digits)."""
     return isinstance(run_id, str) and bool(_RUN_ID.match(run_id))
+
+
 STATUSES = ("running", "finished", "failed")
 
 
@@ -82,7 +84,8 @@ class RunInfo:
 
 
 def _info(row: sqlite3.Row, root: Path) -> RunInfo:
-    extra = "pid" in row.keys()  # a read-only store of an older schema lacks the new columns
+    # a read-only store of an older schema lacks the new columns (``in row`` tests values)
+    extra = "pid" in row.keys()  # noqa: SIM118
     return RunInfo(
         run_id=row["run_id"],
         experiment=row["experiment"],

@@ -82,7 +82,8 @@ def _file_errors(path: Path, what: str) -> Iterator[None]:
         ) from None
     except FileNotFoundError:
         raise ValueError(
-            f'{what} "{path}": folder "{path.parent}" does not exist: create it or give another path'
+            f'{what} "{path}": folder "{path.parent}" does not exist: '
+            "create it or give another path"
         ) from None
     except PermissionError:
         raise ValueError(

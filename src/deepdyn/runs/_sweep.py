@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from deepdyn.runs._cluster import connect
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -40,7 +41,6 @@ from deepdyn.runs._experiment import (
     deepdyn_version,
     make_config,
 )
-from deepdyn.runs._cluster import connect
 from deepdyn.runs._store import Store, _one_line, run_id, write_folder
 
 GROUP_SIZE = 64
@@ -379,7 +379,8 @@ def sweep(
                 store_outcomes(outcomes)
         while waiting:  # configs another process was computing: reuse what it stored
             time.sleep(_POLL_SECONDS)
-            held, free = [], []
+            held: list[tuple[int, Any]] = []
+            free: list[tuple[int, Any]] = []
             for pair in waiting:
                 info = store.index.get(run_id(experiment.id, pair[1], version))
                 (held if info is not None and store._held(info) else free).append(pair)

@@ -37,7 +37,9 @@ class DivergenceWatch:
         if self.factor is not None and self.factor <= 1:
             raise ValueError(f"diverge_factor must be > 1 (or None to switch off), got {factor}")
         self.bound = (
-            None if parameter_bound is None else _checks.positive("parameter_bound", parameter_bound)
+            None
+            if parameter_bound is None
+            else _checks.positive("parameter_bound", parameter_bound)
         )
         self.limit: torch.Tensor | None = None  # (members,)
 
