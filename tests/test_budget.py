@@ -74,7 +74,7 @@ def test_inputs_of_any_real_dtype_are_cast_to_the_network():
     assert torch.equal(net(X.double()), expected)
     assert net(X.half()).dtype == torch.float32
     assert torch.equal(net(torch.tensor([[1, 2], [0, -1]])), net(torch.tensor([[1.0, 2], [0, -1]])))
-    with pytest.raises(ValueError, match="input must hold real numbers, got dtype torch.bool"):
+    with pytest.raises(ValueError, match=r"input must hold real numbers, got dtype torch\.bool"):
         net(X > 0)
 
 
