@@ -11,10 +11,11 @@ temporary a computation makes).
 
 from __future__ import annotations
 
-import itertools
 import os
 import resource
 from pathlib import Path
+
+import torch
 
 
 def _read(path: str) -> str | None:
@@ -77,29 +78,12 @@ def check(what: str, nbytes: float, fix: str) -> None:
 
 
 def check_network(
-    kind: str,
-    widths: tuple[int, ...],
-    *,
-    hidden: int | None,
-    q: int,
-    ensemble: int,
-    itemsize: int,
+    parameters: int, *, widths: tuple[int, ...], ensemble: int, dtype: torch.dtype
 ) -> None:
-    """The parameters of a field (``dynamics.Field``) with state widths C_0 … C_L: per layer
-    (C_in + 1) C_out for a perceptron, the maps through ``hidden`` for a bottleneck or block."""
-    total = 0
-    for c_in, c_out in itertools.pairwise(widths):
-        m = hidden if hidden is not None else c_in
-        if kind == "perceptron":
-            dims = [c_in, c_out]
-        elif kind == "bottleneck":
-            dims = [c_in, m, c_out]
-        else:
-            dims = [c_in] + [m] * (q - 1) + [c_out]
-        total += sum((a + 1) * b for a, b in itertools.pairwise(dims))
+    """``parameters`` per member of a field with state widths ``widths`` (C_0 … C_L)."""
     check(
         f"a network of widths up to {max(widths)}, depth {len(widths) - 1}, ensemble {ensemble}",
-        total * ensemble * itemsize,
+        parameters * ensemble * dtype.itemsize,
         "lower width (or depth, ensemble)",
     )
 

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.app._cli import playground_command
+from deepdyn.dynamics import NetworkSpec
 from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, expand_grid, probe, sweep
 from deepdyn.runs import security as cluster_security
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
@@ -107,6 +108,23 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
+def _read_spec(path: Path) -> NetworkSpec:
+    """The NetworkSpec in the JSON file ``path``; one-line errors for a missing or bad file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read spec file {path}: {error.strerror or error}") from None
+    return NetworkSpec.from_json(text)
+
+
+def _spec_overrides(experiment_id: str, path: Path) -> dict[str, object]:
+    if experiment_id != "train":
+        raise ValueError(f'--spec is for the train entry, not "{experiment_id}"')
+    from deepdyn.experiments import train_network
+
+    return train_network.spec_overrides(_read_spec(path))
+
+
 def _numbers_table(result: Result) -> Table:
     table = Table(title=f"{result.experiment_id}: key numbers")
     table.add_column("number")
@@ -137,12 +155,22 @@ def run(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config field; repeatable."),
     ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", metavar="FILE", help="train: the network of a NetworkSpec JSON."),
+    ] = None,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
 ) -> None:
     """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run)."""
     experiment = experiments.get(experiment_id)
-    config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    overrides = _spec_overrides(experiment_id, spec) if spec is not None else {}
+    overrides.update(_parse_sets(set_ or []))
+    config = experiments.make_config(experiment, quick=quick, overrides=overrides)
+    if spec is not None:
+        from deepdyn.experiments import train_network
+
+        train_network.check_spec_shape(config, _read_spec(spec))
     _check_out(out)
     runs = Store(store)
     with _progress_bar() as bar:
@@ -408,10 +436,14 @@ def runs_show(
         bool, typer.Option("--figure", help="Draw its figure from the stored arrays if missing.")
     ] = False,
 ) -> None:
-    """Show one run: its config, status, numbers and folder."""
+    """Show one run: its config, status, numbers, folder and the trained networks it keeps."""
     runs = Store(store)
     info = runs.get(run_id)
-    _out().print(_show(info))
+    table = _show(info)
+    if info.status == "finished":
+        for line in runs.networks(run_id):
+            table.add_row("network", line)
+    _out().print(table)
     if figure:
         path = runs.draw(run_id, experiments.get(info.experiment))
         _out().print(f"figure  {path}", highlight=False)

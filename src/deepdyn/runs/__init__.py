@@ -2,9 +2,9 @@
 
 ``Store(path)`` opens (or creates) a store; ``Store.run`` runs an experiment into it or reuses
 the finished run with the same id; ``lookup``, ``get``, ``list``, ``load``, ``draw``, ``remove``,
-``export_csv`` and ``check`` read and tend it. ``sweep`` runs an experiment over a grid of
-config values (``expand_grid``) through the store: grouped into ensembles, inline, in local
-worker processes or on a Dask cluster.
+``export_csv`` and ``check`` read and tend it; ``network`` rebuilds a run's trained network.
+``sweep`` runs an experiment over a grid of config values (``expand_grid``) through the store:
+grouped into ensembles, inline, in local worker processes or on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from deepdyn.runs._experiment import (
     write_run,
 )
 from deepdyn.runs._index import RunInfo
+from deepdyn.runs._networks import keep_networks
 from deepdyn.runs._store import Store, run_id
 from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, expand_grid, plan, sweep
 
@@ -38,6 +39,7 @@ __all__ = [
     "copy_entry",
     "deepdyn_version",
     "expand_grid",
+    "keep_networks",
     "make_config",
     "plan",
     "probe",

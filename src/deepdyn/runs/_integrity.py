@@ -27,6 +27,8 @@ import xarray as xr
 
 FILES = ("config.json", "arrays.nc", "numbers.json")
 """The files every finished run folder holds (figure.png may be drawn later; log.txt is prose)."""
+OPTIONAL = ("network.nc",)
+"""Files a run may hold (trained networks, ``runs/_networks.py``): checksummed when present."""
 
 
 def run_id(experiment_id: str, config: Any, version: str) -> str:
@@ -47,8 +49,9 @@ def sha256(path: Path) -> str:
 
 
 def checksums(folder: Path) -> dict[str, str]:
-    """``{file name: sha256}`` of the files of ``FILES`` in ``folder`` (those present)."""
-    return {name: sha256(folder / name) for name in FILES if (folder / name).is_file()}
+    """``{file name: sha256}`` of the files of ``FILES`` and ``OPTIONAL`` in ``folder``."""
+    names = (*FILES, *OPTIONAL)
+    return {name: sha256(folder / name) for name in names if (folder / name).is_file()}
 
 
 def complete(folder: Path) -> bool:
@@ -94,7 +97,9 @@ def damage(folder: Path, rid: str, expected: dict[str, str] | None = None) -> st
     if missing:
         return f"it lacks {', '.join(missing)}"
     if expected:
-        changed = [n for n in FILES if n in expected and sha256(folder / n) != expected[n]]
+        changed = [
+            n for n in expected if not (folder / n).is_file() or sha256(folder / n) != expected[n]
+        ]
         if changed:
             return f"{', '.join(changed)} changed since the run finished (checksum mismatch)"
     try:
