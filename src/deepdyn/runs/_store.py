@@ -401,6 +401,8 @@ class Store:
         path = info.path / "figure.png"
         if force or not path.is_file():
             draw_figure(experiment, self.load(run_id), path)
+        elif self.damage(info) is not None:  # a figure beside damaged arrays is not shown
+            self.load(run_id)  # raises the one-line "damaged" error
         return path
 
     def clean(self) -> builtins.list[Path]:
