@@ -9,6 +9,7 @@ grouped into ensembles, inline, in local worker processes or on a Dask cluster.
 
 from __future__ import annotations
 
+from deepdyn.runs._cluster import connect, probe, security
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -24,7 +25,7 @@ from deepdyn.runs._experiment import (
 from deepdyn.runs._index import RunInfo
 from deepdyn.runs._networks import keep_networks
 from deepdyn.runs._store import Store, run_id
-from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, connect, expand_grid, plan, sweep
+from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, expand_grid, plan, sweep
 
 __all__ = [
     "GROUP_SIZE",
@@ -43,8 +44,10 @@ __all__ = [
     "keep_networks",
     "make_config",
     "plan",
+    "probe",
     "run_experiment",
     "run_id",
+    "security",
     "sweep",
     "write_run",
 ]
