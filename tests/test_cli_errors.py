@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from _toy_sweep import TOY, ToySweepConfig, toy
+from deepdyn import experiments
 from deepdyn.cli import app
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ COMMAND = [
 @pytest.fixture
 def experiment():
     yield toy()
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 def _deepdyn(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

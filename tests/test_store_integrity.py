@@ -24,8 +24,8 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from _toy_sweep import BATCHED, TOY, BatchedConfig, ToySweepConfig, batched, marks, toy
+from deepdyn import experiments
 from deepdyn.cli import app
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,13 +46,13 @@ COMMAND = [
 @pytest.fixture
 def experiment():
     yield toy()
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 @pytest.fixture
 def slow_toy():
     yield batched()
-    _unregister(BATCHED)
+    experiments.unregister(BATCHED)
 
 
 def _computed(store: Store, experiment, config) -> str:
