@@ -1,4 +1,4 @@
-"""Validation helpers: one place that words the errors (STYLE.md habit 5).
+"""Validation helpers: the one place that words the errors.
 
 Every message says what was given, what is valid and, where it helps, what to do.
 """

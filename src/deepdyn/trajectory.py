@@ -1,6 +1,6 @@
 """Trajectory Φ(x, l) and History Φ̃(x, l, τ) (thesis eq. 3.8, 3.9).
 
-Dimension names follow DESIGN.md: ``step`` (training step τ), ``layer``, ``ensemble``,
+Dimension names follow docs/design.md: ``step`` (training step τ), ``layer``, ``ensemble``,
 ``sample``, ``component``; :data:`DIMENSIONS` is the whole vocabulary, for every xarray dim
 deepdyn writes.
 """
@@ -39,7 +39,7 @@ DIMENSIONS: Mapping[str, str] = MappingProxyType(
         "gy": "mesh row of a 2-D level set or field",
     }
 )
-"""The dimension vocabulary of DESIGN.md: every dim of an array deepdyn stores is one of these,
+"""The dimension vocabulary of docs/design.md: every dim of an array deepdyn stores is one of these,
 possibly tagged (:func:`in_vocabulary`), or a study axis its catalogue entry declares
 (``Experiment.dims``: a γ, a width, an architecture …)."""
 

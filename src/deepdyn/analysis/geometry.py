@@ -8,7 +8,7 @@ Fig 7.2; the metric of the last layer pulled back through the layers is the pull
 g^(l) = J_lᵀ g^(l+1) J_l of Hauser & Ray (2017), and the growth of the product J_{l−1} ⋯ J_0
 along depth gives finite-time Lyapunov exponents.
 
-Shapes use the DESIGN.md vocabulary; ``[ensemble,]`` is present only for an ensemble. Networks
+Shapes use the docs/design.md vocabulary; ``[ensemble,]`` is present only for an ensemble. Networks
 whose widths change with depth (``map`` with a width sequence) have their matrices zero-padded to
 the widest state, as :class:`deepdyn.Trajectory` pads its states.
 """

@@ -1,5 +1,5 @@
 """Public builders: MLP, ResNet and NeuralODE are one object, a :class:`Network`, with a
-different scheme (DESIGN.md). Each makes a :class:`NetworkSpec` and builds it; ``build(spec)``
+different scheme (docs/design.md). Each makes a :class:`NetworkSpec` and builds it; ``build(spec)``
 makes the same network from the spec alone."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Network: lift → flow of a field under a scheme → readout (DESIGN.md, "a network is a flow")."""
+"""Network: lift → flow of a field under a scheme → readout (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schemes: how layers compose, i.e. which dynamical system the network is (DESIGN.md).
+"""Schemes: how layers compose, i.e. which dynamical system the network is (docs/design.md).
 
 * ``map``       z_{l+1} = f_l(z_l)                                  multilayer perceptron (eq. 3.7)
 * ``euler``     z_{l+1} = z_l + h_l f_l(z_l)                        ResNet (eq. 3.21, 7.8)

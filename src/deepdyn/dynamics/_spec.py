@@ -1,4 +1,4 @@
-"""NetworkSpec: the one description of a network (DESIGN.md, "Objects, not strings").
+"""NetworkSpec: the one description of a network (docs/design.md, "Objects, not strings").
 
 A frozen, validated record of everything that makes a network — input size, widths, depth,
 field, activation, scheme, horizon T or per-layer steps h_l, lift, readout, initializer,

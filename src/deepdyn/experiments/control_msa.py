@@ -259,7 +259,7 @@ EXPERIMENT = register(
             "5 components, 20 tanh residual layers, δ = 0.25, λ = 1e-3, zero initial weights); "
             "bottom: the rings. Left: loss per iteration; right: per wall-clock second, one "
             "line per seed. E-MSA takes far fewer iterations than SGD/Adagrad/Adam but each "
-            "costs an inner L-BFGS maximization per layer; basic MSA oscillates (NOTES.md 7)."
+            "costs an inner L-BFGS maximization per layer; basic MSA oscillates (thesis notes §7)."
         ),
         config=Config,
         run=run,

@@ -60,7 +60,7 @@ def enclosed(levels: xr.DataArray, point: tuple[float, float] = (0.0, 0.0)) -> b
     inside the mesh window (touches none of its edges), i.e. class 1 surrounds it.
 
     A homeomorphism Φ of the plane followed by a linear classifier cannot do that: the region is
-    Φ⁻¹ of an open half-plane, which is unbounded (thesis Prop. 10.1.1, NOTES.md item 4). If
+    Φ⁻¹ of an open half-plane, which is unbounded (thesis Prop. 10.1.1, thesis notes §4). If
     ``point`` is classified 1 the answer is False. Resolution: one mesh cell."""
     ydim, xdim = levels.dims
     gx, gy = levels[xdim].values, levels[ydim].values
@@ -76,8 +76,8 @@ def enclosed(levels: xr.DataArray, point: tuple[float, float] = (0.0, 0.0)) -> b
 
 def step_lipschitz(net: Network) -> np.ndarray:
     """max_l h_l ‖A_l‖₂ per member, (ensemble,): for a perceptron field tanh(A z + b) a value
-    below 1 makes every residual step z ↦ z + h f(z) invertible (Behrmann et al. 2019; NOTES.md
-    item 1), so the ResNet is a homeomorphism."""
+    below 1 makes every residual step z ↦ z + h f(z) invertible (Behrmann et al. 2019;
+    thesis notes §1), so the ResNet is a homeomorphism."""
     out = np.zeros(net.members)
     for l in range(net.depth):
         (sub,) = net.field.sublayers(l)
@@ -91,8 +91,8 @@ def fold_fraction(
 ) -> float:
     """Fraction of a mesh over [lo, hi]² where det ∂Φ(x, L)/∂x ≤ 0, for a width-2 flow of one
     network. A flow of an ODE has det > 0 everywhere (Liouville); a positive fraction means the
-    map folds the plane, so it is no homeomorphism onto its image (thesis Thm 7.1.1, NOTES.md
-    items 1 and 3). The Jacobian comes from autograd, one backward pass per output component."""
+    map folds the plane, so it is no homeomorphism onto its image (thesis Thm 7.1.1, thesis
+    notes §1 and §3). The Jacobian comes from autograd, one backward pass per output component."""
     u = torch.linspace(lo, hi, resolution, dtype=next(net.parameters()).dtype)
     x = torch.cartesian_prod(u, u).requires_grad_(True)  # (sample, input)
     z = net.flow(x)  # (sample, component)

@@ -1,4 +1,4 @@
-"""Catalogue entry: 1-D flows are increasing (thesis Lemma 6.2.1, NOTES.md item 5).
+"""Catalogue entry: 1-D flows are increasing (thesis Lemma 6.2.1, thesis notes §5).
 
 Fit g(x) = −x on x uniform in [−1, 1] with neural ODEs and no trainable readout:
 
@@ -192,7 +192,7 @@ EXPERIMENT = register(
     Experiment(
         id="flow-increasing",
         title="1-D flows are increasing (Lemma 6.2.1)",
-        reference="§6.2 Lemma 6.2.1, NOTES.md item 5",
+        reference="§6.2 Lemma 6.2.1, thesis notes §5",
         caption=(
             "Neural ODEs without a readout fit g(x) = −x on x uniform in [−1, 1]. Width 1: "
             "trajectories of a 1-D ODE cannot cross, the flow map is increasing, and the error "

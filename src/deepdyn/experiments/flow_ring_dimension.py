@@ -1,4 +1,4 @@
-"""Catalogue entry: the ring needs a third dimension (thesis Prop. 10.1.1, NOTES.md item 4).
+"""Catalogue entry: the ring needs a third dimension (thesis Prop. 10.1.1, thesis notes §4).
 
 The rings of §10.1 (a disk inside an annulus) classified by four width-limited networks, each
 trained from several seeds at once (one ensemble) with Adam on binary cross-entropy (App. D):
@@ -199,7 +199,7 @@ EXPERIMENT = register(
     Experiment(
         id="flow-ring-dimension",
         title="The ring needs a third dimension (Prop. 10.1.1)",
-        reference="§10.1 Prop. 10.1.1, Thm 7.1.1, NOTES.md items 1, 3, 4",
+        reference="§10.1 Prop. 10.1.1, Thm 7.1.1, thesis notes §1, 3, 4",
         caption=(
             "Rings (disk of radius 0.5 inside the annulus 0.7 < |x| < 1) classified by (i) a "
             "width-2 neural ODE, (ii) a width-2 tanh ResNet with h = T/L small, (iii) the same "

@@ -1,4 +1,4 @@
-"""Runs: what the store runs (Experiment), the run store, and sweeps (DESIGN.md, "run store").
+"""Runs: what the store runs (Experiment), the run store, and sweeps (docs/design.md, "run store").
 
 ``Store(path)`` opens (or creates) a store; ``Store.run`` runs an experiment into it or reuses
 the finished run with the same id; ``lookup``, ``get``, ``list``, ``load``, ``draw``, ``remove``,

@@ -1,4 +1,4 @@
-"""The run index: one SQLite table, one row per run (DESIGN.md, "run store").
+"""The run index: one SQLite table, one row per run (docs/design.md, "run store").
 
 WAL mode, so readers never block the one writer; a finished run is recorded in one transaction.
 Nothing here touches the run folders: that is ``_store.py``'s job.

@@ -1,4 +1,4 @@
-"""The run store: one folder per run plus a SQLite index (DESIGN.md, "the data's way through").
+"""The run store: one folder per run plus a SQLite index (docs/design.md, "the data's way through").
 
 Layout::
 

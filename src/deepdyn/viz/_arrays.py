@@ -1,7 +1,7 @@
 """The arrays behind the pictures: grids pushed through the flow, level sets, layer fields.
 
 Every function here computes; none draws. The results are ``xarray.DataArray`` objects with dims
-in the DESIGN.md vocabulary (``step``, ``layer``, ``sample``, ``component``) plus ``line`` and
+in the docs/design.md vocabulary (``step``, ``layer``, ``sample``, ``component``) plus ``line`` and
 ``point`` for grid lines and ``gy``/``gx`` for meshes over the input square.
 """
 

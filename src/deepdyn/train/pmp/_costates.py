@@ -11,7 +11,7 @@ A network with a fixed-step scheme is the discrete control system z_{l+1} = F_l(
 
 and the objective of one member J(θ) = (1/N) Σ_i loss(g(W z_L^i + μ), y^i) + R(θ).
 
-* **costates** (eq. 3.15–3.16, 4.8, with the convention of NOTES.md item 7):
+* **costates** (eq. 3.15–3.16, 4.8, with the convention of thesis notes §7):
   p_L = −∂J/∂z_L, p_l = (∂F_l/∂z_l)ᵀ p_{l+1} (+ (∂F_{l+1}/∂z_l)ᵀ p_{l+2} for ``leapfrog``,
   whose step reaches back two layers), computed by this backward recursion, one
   vector-Jacobian product of one layer map at a time — never by differentiating the loss.

@@ -4,7 +4,7 @@ Every iteration runs the forward pass (z_l), the backward pass (costates p_l, by
 of :mod:`deepdyn.train.pmp._costates`), then updates each control θ_l from (z_l, p_{l+1}):
 
 * ``msa``      basic MSA (eq. 4.10): θ_l ← argmax_θ H_l(z_l, p_{l+1}, θ), by an inner optimizer.
-  It can stall or diverge (NOTES.md item 7): the maximizer of H_l ignores that moving θ_l moves
+  It can stall or diverge (thesis notes §7): the maximizer of H_l ignores that moving θ_l moves
   the states the costates were computed on.
 * ``emsa``     extended MSA (Li, Chen, Tai & E 2018, JMLR 18:165, Alg. 2): maximize instead the
   augmented Hamiltonian
@@ -52,7 +52,7 @@ existing code; it is the same class."""
 
 def _hint(method: str, rho: float, lr: float) -> str:
     if method == "msa":
-        return 'basic MSA can diverge (NOTES.md item 7): use method="emsa" with rho > 0'
+        return 'basic MSA can diverge (thesis notes §7): use method="emsa" with rho > 0'
     if method == "emsa":
         return f"raise rho (rho={rho:g})"
     return f"lower the learning rate (lr={lr!r})"
