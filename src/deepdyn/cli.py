@@ -27,7 +27,25 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.app._cli import playground_command
-from deepdyn.runs import GROUP_SIZE, RunInfo, Store, SweepItem, connect, expand_grid, sweep
+from deepdyn.runs import (
+    GROUP_SIZE,
+    RunInfo,
+    Store,
+    SweepItem,
+    compare,
+    connect,
+    expand_grid,
+    export_mlflow,
+    format_value,
+    open_store,
+    resolve,
+    select,
+    sweep,
+    tracking_uri,
+    varying,
+    write_csv,
+    write_parquet,
+)
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
 app = typer.Typer(
@@ -294,7 +312,7 @@ def sweep_(
     console.print(_sweep_table(experiment.id, items))
     counts = {s: sum(item.status == s for item in items) for s in _SWEEP_STATUSES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    console.print(f"{len(items)} configs: {summary}  (store {store})", highlight=False)
+    console.print(f"{_count(len(items), 'config')}: {summary}  (store {store})", highlight=False)
 
 
 _SWEEP_STATUSES = ("finished", "reused", "recovered", "failed")
@@ -317,88 +335,184 @@ app.add_typer(runs_app)
 
 
 def _short(text: str | None) -> str:
-    return (text or "")[:19].replace("T", " ")
+    return (text or "")[:16].replace("T", " ")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 run``, ``2 runs``, ``0 runs``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+FilterArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[KEY=VALUE]...", help="Only runs whose config has these values, e.g. width=3."
+    ),
+]
+ExperimentFilter = Annotated[
+    str | None, typer.Option("--experiment", metavar="ID", help="Only this entry's runs.")
+]
+StatusFilter = Annotated[
+    str | None, typer.Option("--status", help="Only running, finished or failed runs.")
+]
+
+
+def _select(
+    store: Path, experiment: str | None, status: str | None, where: Sequence[str]
+) -> list[RunInfo]:
+    known = [e.id for e in experiments.catalogue()]
+    return select(open_store(store), experiment=experiment, status=status, where=where, known=known)
 
 
 @runs_app.command("list")
 def runs_list(
+    where: FilterArgument = None,
     store: StoreOption = _DEFAULT_STORE,
-    experiment: Annotated[
-        str | None, typer.Option("--experiment", metavar="ID", help="Only this entry.")
-    ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="running, finished or failed.")
-    ] = None,
+    experiment: ExperimentFilter = None,
+    status: StatusFilter = None,
 ) -> None:
-    """List the stored runs, oldest first."""
-    infos = Store(store).list(experiment=experiment, status=status)
-    table = Table(title=f"runs in {store}")
-    for column in ("run id", "experiment", "status", "started (UTC)", "key numbers"):
-        table.add_column(column, no_wrap=column != "key numbers")
+    """List the stored runs, oldest first: the config fields that vary, status, key numbers."""
+    infos = _select(store, experiment, status, where or [])
+    keys = varying(infos)
+    entries = sorted({info.experiment for info in infos})
+    one = len(entries) == 1  # then the title names the experiment, the column is left out
+    table = Table(title=f"{entries[0]} runs in {store}" if one else f"runs in {store}")
+    table.add_column("run id", no_wrap=True)
+    for column in (
+        ("status", "started (UTC)", *keys)
+        if one
+        else ("experiment", "status", "started (UTC)", *keys)
+    ):
+        table.add_column(column, overflow="fold")
+    table.add_column("key numbers", overflow="fold")
     for info in infos:
-        numbers = ", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items())
-        table.add_row(
-            info.run_id, info.experiment, info.status, _short(info.started), numbers or info.error
-        )
+        numbers = "\n".join(f"{k}={v:.4g}" for k, v in info.metrics.items())  # one a line
+        cells = [format_value(info.config.get(k)) for k in keys]
+        head = [info.status] if one else [info.experiment, info.status]
+        table.add_row(info.run_id, *head, _short(info.started), *cells, numbers or info.error)
+    if not infos:
+        table.caption = "no runs match"
     _out().print(table)
 
 
 def _show(info: RunInfo) -> Table:
     table = Table(title=f"run {info.run_id}", show_header=False)
     table.add_column("field")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key in ("experiment", "status", "started", "ended", "host", "path", "error"):
         value = getattr(info, key)
         if value is not None:
             table.add_row(key, str(value))
     for key, value in info.config.items():
-        table.add_row(f"config.{key}", str(value))
+        table.add_row(f"config.{key}", format_value(value))
     for key, number in info.metrics.items():
         table.add_row(key, f"{number:.6g}")
     return table
 
 
+RunIdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="Run id or its start (deepdyn runs list).")
+]
+
+
 @runs_app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+    run_id: RunIdArgument,
     store: StoreOption = _DEFAULT_STORE,
     figure: Annotated[
         bool, typer.Option("--figure", help="Draw its figure from the stored arrays if missing.")
     ] = False,
 ) -> None:
     """Show one run: its config, status, numbers and folder."""
-    runs = Store(store)
-    info = runs.get(run_id)
+    runs = open_store(store)
+    info = resolve(runs, run_id)
     _out().print(_show(info))
     if figure:
-        path = runs.draw(run_id, experiments.get(info.experiment))
+        path = runs.draw(info.run_id, experiments.get(info.experiment))
         _out().print(f"figure  {path}", highlight=False)
 
 
-@runs_app.command("rm")
-def runs_rm(
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+@runs_app.command("compare")
+def runs_compare(
+    run_ids: Annotated[
+        list[str], typer.Argument(metavar="ID ID...", help="Two or more run ids (or starts).")
+    ],
     store: StoreOption = _DEFAULT_STORE,
+    all_fields: Annotated[
+        bool, typer.Option("--all", help="Show every config field, not only those that differ.")
+    ] = False,
 ) -> None:
+    """Compare runs side by side: the config fields that differ, then every key number."""
+    runs = open_store(store)
+    infos = runs.list()
+    chosen = [resolve(runs, rid, infos) for rid in run_ids]
+    table = Table(title="deepdyn runs compare")
+    table.add_column("", no_wrap=True)
+    for info in chosen:
+        table.add_column(info.run_id, overflow="fold")
+    for label, cells in compare(chosen, all_fields=all_fields):
+        table.add_row(label, *cells)
+    _out().print(table)
+
+
+@runs_app.command("rm")
+def runs_rm(run_id: RunIdArgument, store: StoreOption = _DEFAULT_STORE) -> None:
     """Remove one run: its folder and its row."""
-    Store(store).remove(run_id)
-    _out().print(f"removed run {run_id}", highlight=False)
+    runs = open_store(store)
+    info = resolve(runs, run_id)
+    runs.remove(info.run_id)
+    _out().print(f"removed run {info.run_id}", highlight=False)
 
 
 @runs_app.command("export")
 def runs_export(
-    csv: Annotated[Path, typer.Option("--csv", metavar="FILE", help="CSV file to write.")],
+    where: FilterArgument = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", metavar="FILE", help="CSV file to write.")
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", metavar="FILE", help="Parquet file to write (pyarrow)."),
+    ] = None,
+    mlflow: Annotated[
+        str | None,
+        typer.Option(
+            "--mlflow",
+            metavar="DIR|URI",
+            help="MLflow tracking folder or URI: one MLflow run per run; re-export adds only new.",
+        ),
+    ] = None,
     store: StoreOption = _DEFAULT_STORE,
+    experiment: ExperimentFilter = None,
+    status: StatusFilter = None,
 ) -> None:
-    """Export the index (one row per run, one column per key number) as CSV."""
-    path = Store(store).export_csv(csv)
-    _out().print(f"wrote {path}", highlight=False)
+    """Export runs (all, or those the filters select): CSV, Parquet, MLflow.
+
+    CSV and Parquet: one row per run, one column per config field (config.KEY) and per number.
+    """
+    if csv is None and parquet is None and mlflow is None:
+        raise ValueError("give at least one of --csv FILE, --parquet FILE, --mlflow DIR|URI")
+    infos = _select(store, experiment, status, where or [])
+    console = _out()
+    if csv is not None:
+        console.print(
+            f"wrote {write_csv(infos, csv)} ({_count(len(infos), 'run')})", highlight=False
+        )
+    if parquet is not None:
+        path = write_parquet(infos, parquet)
+        console.print(f"wrote {path} ({_count(len(infos), 'run')})", highlight=False)
+    if mlflow is not None:
+        exported, skipped = export_mlflow(infos, mlflow)
+        console.print(
+            f"mlflow {tracking_uri(mlflow)}: {exported} runs exported, {skipped} already there",
+            highlight=False,
+        )
 
 
 @runs_app.command("check")
 def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
     """Check the store: folders without rows, missing or unreadable files, stale runs."""
-    problems = Store(store).check()
+    problems = open_store(store).check()
     console = _out()
     if not problems:
         console.print("clean", highlight=False)

@@ -45,8 +45,8 @@ def _is_guard(node: ast.AST) -> bool:
 def _guarded(tree: ast.Module, line: int) -> bool:
     """Whether the statement at ``line`` of the module lies inside a main guard."""
     for node in ast.walk(tree):
-        if _is_guard(node):
-            end = getattr(node, "end_lineno", None) or node.lineno
+        if isinstance(node, ast.If) and _is_guard(node):
+            end = node.end_lineno or node.lineno
             if node.lineno <= line <= end:
                 return True
     return False
