@@ -11,9 +11,10 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -39,6 +40,7 @@ from deepdyn.runs import (
     format_value,
     open_store,
     resolve,
+    run_id,
     select,
     sweep,
     tracking_uri,
@@ -47,6 +49,21 @@ from deepdyn.runs import (
     write_parquet,
 )
 from deepdyn.runs._experiment import Progress, Result, deepdyn_version
+
+
+def _no_flag_type(display: Any) -> Any:
+    """Typer ≥ 0.2x with click 8.2+ labels every flag ``<bool>`` in --help; a flag takes no
+    value, so it gets no type column."""
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else display(self, ctx)
+
+    return display_type_rich
+
+
+typer.core.TyperOption.display_type_rich = _no_flag_type(  # type: ignore[method-assign]
+    typer.core.TyperOption.display_type_rich
+)
 
 app = typer.Typer(
     name="deepdyn",
@@ -145,6 +162,33 @@ def list_() -> None:
     _out().print(table)
 
 
+def _entry_table(experiment_id: str) -> list[object]:
+    """Title, thesis reference, caption and every config field of one entry."""
+    from rich.text import Text
+
+    experiment = experiments.get(experiment_id)
+    table = Table(title=f"{experiment.id}: config fields (--set KEY=VALUE)")
+    for column in ("field", "type", "default", "--quick", "accepts"):
+        table.add_column(column, overflow="fold")
+    for f in experiments.describe(experiment):
+        quick = "" if f.quick == f.default else format_value(f.quick)
+        cells = (f.name, f.type, format_value(f.default), quick, f.allowed)
+        table.add_row(*(Text(c) for c in cells))  # Text: "tuple[int, ...]" is no markup
+    head = Text(f"{experiment.id} — {experiment.title}\nthesis {experiment.reference}\n")
+    return [head, Text(experiment.caption + "\n"), table]
+
+
+@app.command("show")
+def show(
+    experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
+) -> None:
+    """Show one entry: title, thesis reference, every config field with its type, default,
+    --quick value and accepted values."""
+    console = _out()
+    for part in _entry_table(experiment_id):
+        console.print(part)
+
+
 @app.command()
 def run(
     experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
@@ -156,14 +200,24 @@ def run(
     ] = None,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace OUT/ID when it holds another run of this entry."),
+    ] = False,
 ) -> None:
-    """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run)."""
+    """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run).
+
+    Its files are copied to OUT/ID/; a folder there that holds another run is kept unless
+    --replace. When OUT holds a report, its index.html is rewritten to match the folders.
+    """
     experiment = experiments.get(experiment_id)
     config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    rid = run_id(experiment.id, config, deepdyn_version())
+    experiments.check_out(out, experiment.id, rid, replace=replace)  # before any work
     runs = Store(store)
     with _progress_bar() as bar:
         stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
-    result = experiments.copy_entry(stored, out)
+    result = experiments.place_entry(stored, out, replace=replace)
     console = _out()
     console.print(f"run     {stored.arrays_path.parent.name}  (store {store})", highlight=False)
     console.print(_numbers_table(result))
@@ -216,6 +270,11 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
         values = [v.strip() for v in text.split(",")]
         if not sep or not key.strip() or not all(values):
             raise ValueError(f'--grid expects key=v1,v2,…, got "{item}"')
+        if key.strip() in grid:
+            raise ValueError(
+                f'--grid gives "{key.strip()}" twice: give all its values once, '
+                f"e.g. --grid {key.strip()}={','.join(grid[key.strip()] + values)}"
+            )
         grid[key.strip()] = values
     return grid
 
@@ -527,12 +586,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _entry_help(args: Sequence[str]) -> str | None:
+    """The entry id of ``run ID --help`` / ``sweep ID --help`` (a known entry), else None."""
+    if len(args) < 3 or args[0] not in ("run", "sweep") or "--help" not in args:
+        return None
+    ids = {e.id for e in experiments.catalogue()}
+    return next((a for a in args[1:] if a in ids), None)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``deepdyn`` command (``argv`` defaults to ``sys.argv[1:]``)."""
     import matplotlib
 
     matplotlib.use("Agg")  # the command only writes files; never open a window
     args = list(sys.argv[1:] if argv is None else argv)
+    entry_help = _entry_help(args)
     try:
         code = app(args=args, prog_name="deepdyn", standalone_mode=False)
     except ValueError as error:
@@ -543,6 +611,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(error.format_message(), error.exit_code)
     except typer.Abort:
         _fail("aborted", 1)
+    if entry_help is not None:  # run ID --help: the command's help, then the entry's fields
+        show(entry_help)
     if isinstance(code, int) and code != 0:
         sys.exit(code)
 

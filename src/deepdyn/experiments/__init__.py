@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 
+from deepdyn.experiments._describe import FieldInfo, describe
 from deepdyn.experiments._registry import catalogue, get, register
-from deepdyn.experiments._report import reproduce, write_report
+from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -22,13 +23,17 @@ from deepdyn.runs._experiment import (
 
 __all__ = [
     "Experiment",
+    "FieldInfo",
     "Progress",
     "ProgressFactory",
     "Result",
     "catalogue",
+    "check_out",
     "copy_entry",
+    "describe",
     "get",
     "make_config",
+    "place_entry",
     "register",
     "reproduce",
     "run_experiment",
