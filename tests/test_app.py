@@ -10,6 +10,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+import deepdyn
 from deepdyn.app import Session, Settings, create_app, decode, encode, export_config
 from deepdyn.app._session import build_network
 from deepdyn.experiments.train_network import Config as TrainConfig
@@ -51,11 +52,11 @@ def test_export_is_a_valid_train_config(client):
     s = {"dataset": "moons", "architecture": "mlp", "width": 5, "depth": 4, "lr": 0.05}
     out = client.post("/api/export", json={"settings": s, "steps": 300}).json()
     cfg = TrainConfig(**out["config"])  # the catalogue's own validation accepts it
-    assert (cfg.data, cfg.architecture, cfg.width, cfg.depth, cfg.lr, cfg.steps) == (
-        "moons", "mlp", 5, 4, 0.05, 300)  # fmt: skip
-    assert "--set width=5" in out["command"] and "batch_size" in out["unmapped"]
+    assert (cfg.data, cfg.resolved_scheme(), cfg.width, cfg.depth, cfg.lr, cfg.steps) == (
+        "moons", "map", 5, 4, 0.05, 300)  # fmt: skip
+    assert "--set width=5" in out["command"] and "--set batch_size=0" in out["command"]
     r = client.post("/api/export", json={"settings": {"architecture": "ode"}})
-    assert r.status_code == 422 and "mlp, resnet" in r.json()["detail"]
+    assert r.status_code == 200 and "--set scheme=ode" in r.json()["command"]
 
 
 def test_websocket_training_pushes_frames_and_loss_falls(client):
@@ -192,7 +193,7 @@ def test_second_order_is_leapfrog_and_ode_is_rk4():
     s = Settings(architecture="second_order", width=2, depth=4)
     assert build_network(s, 2, 2).scheme == "leapfrog"
     ode = build_network(Settings(architecture="ode", width=2, depth=4), 2, 2)
-    assert ode.scheme == "ode" and ode.ode["solver"] == "rk4"
+    assert ode.scheme == "ode" and ode.ode.solver == "rk4"
 
 
 def test_snapshots_stay_within_their_byte_budget():
@@ -226,12 +227,13 @@ def test_encode_round_trips_float32():
     np.testing.assert_array_equal(decode(encode(a)), a)
 
 
-def test_export_config_maps_settings_and_refuses_ode():
+def test_export_config_maps_every_network_and_training_setting():
     out = export_config(Settings(architecture="resnet", init="he", scale=0.5), steps=10)
     assert out["config"]["init"] == "he" and out["config"]["scale"] == 0.5
-    assert "horizon" in out["unmapped"]
-    with pytest.raises(ValueError, match="cannot be exported"):
-        export_config(Settings(architecture="second_order"), steps=10)
+    assert out["config"]["T"] == 2.0 and out["config"]["lift"] == "pad"  # horizon, augmentation
+    assert out["unmapped"] == ["resolution", "grid_lines"]  # only what the page draws
+    second = export_config(Settings(architecture="second_order"), steps=10)
+    assert second["config"]["scheme"] == "leapfrog"
 
 
 def test_playground_rejects_a_bad_port():
@@ -254,3 +256,46 @@ def test_playground_command_is_typer_ready():
     assert out.exit_code == 0
     for option in ("--host", "--port", "--open"):
         assert option in out.output
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"architecture": "mlp", "width": 4, "depth": 3, "activation": "relu"},
+        {
+            "architecture": "resnet",
+            "width": 3,
+            "depth": 5,
+            "horizon": 3.0,
+            "augmentation": "affine",
+        },
+        {"architecture": "second_order", "width": 2, "depth": 4, "init": "he", "scale": 0.7},
+        {"architecture": "ode", "width": 3, "depth": 2, "optimizer": "sgd", "lr": 0.1},
+        {
+            "dataset": "gaussians",
+            "architecture": "resnet",
+            "batch_size": 16,
+            "optimizer": "rmsprop",
+        },
+    ],
+)
+def test_export_then_run_rebuilds_the_same_network_and_first_losses(settings):
+    """The exported ``deepdyn run train …`` command builds the page's initial θ and takes the
+    same first steps (float32, so equal up to rounding of the batch-invariant kernels)."""
+    from deepdyn import experiments
+    from deepdyn.experiments import train_network
+    from deepdyn.runs import make_config
+
+    s = Settings(points=60, resolution=8, **settings)
+    out = export_config(s, steps=4)
+    sets = dict(part.split("=", 1) for part in out["command"].split("--set ")[1:])
+    cfg = make_config(experiments.get("train"), overrides={k: v.strip() for k, v in sets.items()})
+    session = Session(s)
+    d, k, classes = train_network._shape(cfg)
+    rebuilt = deepdyn.build(train_network.spec(cfg, d, k, classes, [cfg]))
+    assert rebuilt.spec == session.net.spec
+    for (name, p), q in zip(session.net.named_parameters(), rebuilt.parameters()):
+        assert torch.equal(p, q), name  # the same initial θ, bit for bit
+    first = [session._train_step() for _ in range(4)]
+    ds = experiments.get("train").run(cfg, None)
+    np.testing.assert_allclose(ds["loss"].values, first, rtol=2e-5, atol=1e-7)

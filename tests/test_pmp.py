@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 import deepdyn
+from deepdyn import dynamics as _schemes
 from deepdyn.dynamics import MLP, NeuralODE, ResNet
-from deepdyn.dynamics import schemes as _schemes
 from deepdyn.train.pmp import PMPHistory, costates, msa, ode_costates
 from deepdyn.train.pmp import _costates as C
 
@@ -131,7 +131,7 @@ def test_hamiltonian_gradient_is_minus_dJ_dtheta(case, regularizer):
         def regularizer(n):  # (ensemble,), not of the λ‖θ‖² form
             return sum((q.abs() ** 3).reshape(n.members, -1).sum(1) for q in n.parameters())
 
-    pb = C.problem(net, X, y, "auto", regularizer, schemes=C.FIXED_SCHEMES)
+    pb = C.problem(net, X, y, "auto", regularizer, schemes=C.fixed_schemes())
     states = C.forward(net, pb.Xe)
     p = C.backward(net, states, pb)
     obj = deepdyn.train.compute_loss(net, X, y)
@@ -310,7 +310,8 @@ def test_bad_input_is_one_line():
             msa(net, X, y, steps=1, **kwargs)
         assert "\n" not in str(err.value)
     leap = ResNet(5, 5, 2, readout=None, scheme="leapfrog", dtype=D)
-    with pytest.raises(ValueError, match=r'scheme "leapfrog" not supported.*map, euler, heun$'):
+    one_step = r'scheme "leapfrog" not supported.*map, euler, heun, rk4$'
+    with pytest.raises(ValueError, match=one_step):
         msa(leap, X, y, method="emsa", steps=1)
     ode = NeuralODE(5, 5, 2, readout=None, dtype=D)
     with pytest.raises(ValueError, match=r'scheme "ode" not supported.*map, euler, heun, leapfrog'):

@@ -4,8 +4,32 @@ A network is a discrete dynamical system: layers are time steps, weights are con
 """
 
 from deepdyn import data
-from deepdyn.dynamics import MLP, Network, NeuralODE, ResNet
+from deepdyn.dynamics import (
+    MLP,
+    Network,
+    NetworkSpec,
+    NeuralODE,
+    ODEOptions,
+    ResNet,
+    Scheme,
+    build,
+    register_scheme,
+)
 from deepdyn.train import fit
 from deepdyn.trajectory import History, Trajectory
 
-__all__ = ["MLP", "History", "Network", "NeuralODE", "ResNet", "Trajectory", "data", "fit"]
+__all__ = [
+    "MLP",
+    "History",
+    "Network",
+    "NetworkSpec",
+    "NeuralODE",
+    "ODEOptions",
+    "ResNet",
+    "Scheme",
+    "Trajectory",
+    "build",
+    "data",
+    "fit",
+    "register_scheme",
+]

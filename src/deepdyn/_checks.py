@@ -11,8 +11,12 @@ from typing import Any
 
 
 def choice(name: str, value: Any, choices: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``choices``; else a ValueError naming them."""
+    """Return ``value`` if it is one of ``choices``; else a ValueError naming them.
+
+    A registry object (a scheme, an activation, …) stands for its ``name``."""
     options = list(choices)
+    if not isinstance(value, str) and isinstance(getattr(value, "name", None), str):
+        value = value.name
     if not isinstance(value, str) or value not in options:
         raise ValueError(f'{name} "{value}" unknown: choose one of {", ".join(options)}')
     return value

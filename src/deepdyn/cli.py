@@ -28,6 +28,7 @@ from rich.table import Table
 
 from deepdyn import experiments
 from deepdyn.app._cli import playground_command
+from deepdyn.dynamics import NetworkSpec
 from deepdyn.runs import (
     GROUP_SIZE,
     RunInfo,
@@ -141,6 +142,23 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
+def _read_spec(path: Path) -> NetworkSpec:
+    """The NetworkSpec in the JSON file ``path``; one-line errors for a missing or bad file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read spec file {path}: {error.strerror or error}") from None
+    return NetworkSpec.from_json(text)
+
+
+def _spec_overrides(experiment_id: str, path: Path) -> dict[str, object]:
+    if experiment_id != "train":
+        raise ValueError(f'--spec is for the train entry, not "{experiment_id}"')
+    from deepdyn.experiments import train_network
+
+    return train_network.spec_overrides(_read_spec(path))
+
+
 def _numbers_table(result: Result) -> Table:
     table = Table(title=f"{result.experiment_id}: key numbers")
     table.add_column("number")
@@ -198,6 +216,10 @@ def run(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config field; repeatable."),
     ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", metavar="FILE", help="train: the network of a NetworkSpec JSON."),
+    ] = None,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
     replace: Annotated[
@@ -211,7 +233,13 @@ def run(
     --replace. When OUT holds a report, its index.html is rewritten to match the folders.
     """
     experiment = experiments.get(experiment_id)
-    config = experiments.make_config(experiment, quick=quick, overrides=_parse_sets(set_ or []))
+    overrides = _spec_overrides(experiment_id, spec) if spec is not None else {}
+    overrides.update(_parse_sets(set_ or []))
+    config = experiments.make_config(experiment, quick=quick, overrides=overrides)
+    if spec is not None:
+        from deepdyn.experiments import train_network
+
+        train_network.check_spec_shape(config, _read_spec(spec))
     rid = run_id(experiment.id, config, deepdyn_version())
     experiments.check_out(out, experiment.id, rid, replace=replace)  # before any work
     runs = Store(store)
@@ -482,10 +510,14 @@ def runs_show(
         bool, typer.Option("--figure", help="Draw its figure from the stored arrays if missing.")
     ] = False,
 ) -> None:
-    """Show one run: its config, status, numbers and folder."""
+    """Show one run: its config, status, numbers, folder and the trained networks it keeps."""
     runs = open_store(store)
     info = resolve(runs, run_id)
-    _out().print(_show(info))
+    table = _show(info)
+    if info.status == "finished":
+        for line in runs.networks(info.run_id):
+            table.add_row("network", line)
+    _out().print(table)
     if figure:
         path = runs.draw(info.run_id, experiments.get(info.experiment))
         _out().print(f"figure  {path}", highlight=False)

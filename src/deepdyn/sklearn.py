@@ -24,13 +24,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from deepdyn import _checks
-from deepdyn.dynamics import MLP, SOLVERS, Network, NeuralODE, ResNet
+from deepdyn.dynamics import (
+    FIXED_GRID_SOLVERS,
+    SOLVERS,
+    Network,
+    NetworkSpec,
+    ODEOptions,
+    build,
+    residual_fixed,
+)
 from deepdyn.train import fit as _fit
 
 ARCHITECTURES = ("mlp", "resnet", "ode")
-# torchdiffeq's fixed-grid solvers: they step with h = T / (4·depth) under architecture="ode"
-FIXED_GRID_SOLVERS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams",
-                      "implicit_adams", "fixed_adams")  # fmt: skip
+# torchdiffeq's fixed-grid solvers step with h = T / (4·depth) under architecture="ode"
 
 __all__ = ["FlowClassifier", "FlowRegressor"]
 
@@ -43,9 +49,9 @@ class _FlowEstimator(BaseEstimator):
             (z_{l+1} = z_l + h f(z_l), eq. 3.21) or ``ode`` (dz/dt = f(z; θ(t)), eq. 5.7).
         width, depth: C neurons per layer, L layers.
         activation: relu, tanh, sigmoid, softplus, leaky_relu or identity.
-        scheme: for ``resnet`` the scheme euler, heun or leapfrog; for ``ode`` the torchdiffeq
-            solver (fixed-grid solvers such as euler or rk4 take 4 steps per layer interval,
-            adaptive ones such as dopri5 rtol 1e-6); unused by ``mlp``.
+        scheme: for ``resnet`` a residual scheme (euler, heun, rk4, leapfrog, …); for ``ode``
+            the torchdiffeq solver (fixed-grid solvers such as euler or rk4 take 4 steps per
+            layer interval, adaptive ones such as dopri5 rtol 1e-6); unused by ``mlp``.
         T: time horizon of ``resnet``/``ode`` (step h = T / depth).
         lift: identity, pad, affine or auto (``resnet``/``ode``).
         init, scale: initializer of θ and its scale (see :class:`deepdyn.MLP`).
@@ -97,22 +103,28 @@ class _FlowEstimator(BaseEstimator):
             return int(rs)
         return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
-    def _network(self, d: int, k: int, readout: str, seed: int) -> Network:
+    def network_spec(self, d: int, k: int, readout: str, seed: int) -> NetworkSpec:
+        """The :class:`deepdyn.NetworkSpec` these parameters describe for d inputs, k outputs."""
         arch = _checks.choice("architecture", self.architecture, ARCHITECTURES)
         common: dict[str, Any] = dict(
             activation=self.activation, readout=readout, init=self.init, scale=self.scale,
-            seed=seed, dtype=torch.float64,
+            seed=seed, dtype="float64",
         )  # fmt: skip
         if arch == "mlp":
-            return MLP(d, self.width, self.depth, k, **common)
+            return NetworkSpec(d, self.width, self.depth, k, scheme="map", **common)
         if arch == "resnet":
-            return ResNet(d, self.width, self.depth, k, scheme=self.scheme, T=self.T,
-                          lift=self.lift, **common)  # fmt: skip
+            choices = residual_fixed()
+            scheme = _checks.choice("scheme", self.scheme, choices)
+            return NetworkSpec(d, self.width, self.depth, k, scheme=scheme, T=self.T,
+                               lift=self.lift, **common)  # fmt: skip
         solver = _checks.choice("scheme (the ODE solver)", self.scheme, SOLVERS)
         depth = _checks.integer("depth", self.depth)
-        options = {"step_size": self.T / (4 * depth)} if solver in FIXED_GRID_SOLVERS else None
-        return NeuralODE(d, self.width, depth, k, T=self.T, solver=solver, options=options,
-                         lift=self.lift, **common)  # fmt: skip
+        step = self.T / (4 * depth) if solver in FIXED_GRID_SOLVERS else None
+        return NetworkSpec(d, self.width, depth, k, scheme="ode", T=self.T, lift=self.lift,
+                           ode=ODEOptions(solver, step_size=step), **common)  # fmt: skip
+
+    def _network(self, d: int, k: int, readout: str, seed: int) -> Network:
+        return build(self.network_spec(d, k, readout, seed))
 
     def _train(self, X: np.ndarray, y: torch.Tensor, k: int, readout: str) -> None:
         seed = self._seed()

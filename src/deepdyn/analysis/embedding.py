@@ -20,8 +20,7 @@ from collections.abc import Sequence
 import torch
 
 from deepdyn import _checks
-from deepdyn.dynamics import MLP
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import MLP, Network
 
 
 def _check_mlp(net: Network) -> None:
@@ -44,7 +43,7 @@ def _like(net: Network, widths: Sequence[int]) -> MLP:
         list(widths),
         len(widths),
         out_features=1 if readout is None else readout.weight.shape[1],
-        activation=net.field.activation,
+        activation=net.field.activation.name,
         readout=None if readout is None else readout.terminal,
         init="zero",
         ensemble=net.ensemble,

@@ -1,11 +1,12 @@
 """Layers as coordinate transformations (thesis §7): Jacobians, the pullback metric, Lyapunov
 exponents along depth.
 
-Every layer is a map z_{l+1} = Φ_l(z_l) (``map``: σ(A_l z + b_l), ``euler``: z + h_l f_l(z),
-``heun``: the two-stage residual step). Its Jacobian J_l = ∂z_{l+1}/∂z_l at the states of a
-trajectory is the push-forward φ_* of thesis Fig 7.2; the metric of the last layer pulled back
-through the layers is the pullback metric g^(l) = J_lᵀ g^(l+1) J_l of Hauser & Ray (2017), and
-the growth of the product J_{l−1} ⋯ J_0 along depth gives finite-time Lyapunov exponents.
+Every layer of a one-step scheme is a map z_{l+1} = Φ_l(z_l) (``map``: σ(A_l z + b_l),
+``euler``: z + h_l f_l(z), ``heun``, ``rk4``: their stages), the scheme's own step. Its
+Jacobian J_l = ∂z_{l+1}/∂z_l at the states of a trajectory is the push-forward φ_* of thesis
+Fig 7.2; the metric of the last layer pulled back through the layers is the pullback metric
+g^(l) = J_lᵀ g^(l+1) J_l of Hauser & Ray (2017), and the growth of the product J_{l−1} ⋯ J_0
+along depth gives finite-time Lyapunov exponents.
 
 Shapes use the DESIGN.md vocabulary; ``[ensemble,]`` is present only for an ensemble. Networks
 whose widths change with depth (``map`` with a width sequence) have their matrices zero-padded to
@@ -21,32 +22,30 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.collections import EllipseCollection
 
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import SCHEMES, Network
 
-JACOBIAN_SCHEMES = ("map", "euler", "heun")
+
+def jacobian_schemes() -> list[str]:
+    """The registered schemes whose layers are one-step maps z_l ↦ z_{l+1}."""
+    return [name for name, s in SCHEMES.items() if s.one_step]
 
 
 def check_scheme(net: Network) -> None:
     """A ValueError unless every layer of ``net`` is a one-step map of its input state."""
     if not isinstance(net, Network):
         raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
-    if net.scheme not in JACOBIAN_SCHEMES:
+    if not net.scheme.one_step:
         raise ValueError(
-            f"layer Jacobians need a one-step scheme ({', '.join(JACOBIAN_SCHEMES)}), got "
+            f"layer Jacobians need a one-step scheme ({', '.join(jacobian_schemes())}), got "
             f'"{net.scheme}": leapfrog layers depend on two states and ode layers are flows '
             '(read the θ under "euler" with net.with_scheme("euler") to study its steps)'
         )
 
 
 def step(net: Network, l: int, z: torch.Tensor) -> torch.Tensor:
-    """Layer l as a map: z_l ↦ z_{l+1}. z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
-    f = net.field(l, z)
-    if net.scheme == "map":
-        return f
-    h = net.h[l]
-    if net.scheme == "euler":
-        return z + h * f
-    return z + (0.5 * h) * (f + net.field(l, z + h * f))  # heun
+    """Layer l as a map: z_l ↦ z_{l+1} (the scheme's own step, ``net.layer_step``).
+    z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
+    return net.layer_step(l, z)
 
 
 def _layer_jacobian(net: Network, l: int, z: torch.Tensor) -> torch.Tensor:

@@ -22,18 +22,14 @@ import torch
 
 from deepdyn import _checks
 from deepdyn.analysis import geometry
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import ACTIVATIONS, SCHEMES, Network
 
-BIJECTIVE = ("tanh", "sigmoid", "softplus", "leaky_relu", "identity")
-PIECEWISE_LINEAR = ("relu", "leaky_relu", "identity")
-LIPSCHITZ = {  # Lip(σ): the sup of |σ'|
-    "relu": 1.0,
-    "tanh": 1.0,
-    "sigmoid": 0.25,
-    "softplus": 1.0,
-    "leaky_relu": 1.0,
-    "identity": 1.0,
-}
+
+def _residual_schemes() -> list[str]:
+    """Registered one-step residual schemes that bound Lip(F − id) (certifiable steps)."""
+    one = torch.ones(1, dtype=torch.float64)
+    return [n for n, s in SCHEMES.items()
+            if s.residual and s.one_step and s.increment_lipschitz(one) is not None]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,7 @@ def step_lipschitz(net: Network) -> torch.Tensor:
         bound = torch.ones(net.members, dtype=torch.float64)
         for sub in net.field.sublayers(l):
             norm = torch.linalg.matrix_norm(sub.weight.detach().double(), ord=2)  # (ensemble,)
-            bound = bound * LIPSCHITZ[sub.act_name] * norm
+            bound = bound * ACTIVATIONS[sub.act_name].lipschitz * norm
         rows.append(bound)
     return torch.stack(rows)
 
@@ -89,10 +85,12 @@ def check_layers(
         rtol: A counts as singular when σ_min(A) ≤ rtol·σ_max(A).
         atol: |det J| ≤ atol counts as det J = 0.
     """
-    if net.scheme not in ("map", "euler"):
+    residual = _residual_schemes()
+    if net.scheme != "map" and net.scheme.name not in residual:
+        others = ", ".join(s for s in residual if s != "euler")
         raise ValueError(
-            f'check_layers supports "map" and "euler" layers, got "{net.scheme}": '
-            'for "ode" the flow of a Lipschitz field is always a homeomorphism'
+            f'check_layers supports "map" and "euler" layers (and the residual steps {others}), '
+            f'got "{net.scheme}": for "ode" the flow of a Lipschitz field is always a homeomorphism'
         )
     if net.scheme == "map" and net.field.kind != "perceptron":
         raise ValueError(f'map layers must be perceptrons, got field "{net.field.kind}"')
@@ -102,7 +100,7 @@ def check_layers(
     L, E = net.depth, net.members
     square = torch.tensor([widths[l] == widths[l + 1] for l in range(L)])
     act = net.field.activation
-    bijective = act in BIJECTIVE
+    bijective = act.bijective
     nan = torch.full((L, E), float("nan"), dtype=torch.float64)
     if net.scheme == "map":
         smin = nan.clone()
@@ -115,7 +113,9 @@ def check_layers(
         homeo = square[:, None] & (smin > 0) & bijective
     else:
         smin = nan
-        lip = step_lipschitz(net) * torch.tensor(net.h, dtype=torch.float64)[:, None]
+        bound = net.scheme.increment_lipschitz(step_lipschitz(net) * net.steps.T)
+        assert bound is not None  # _residual_schemes() keeps the schemes that have one
+        lip = bound
         homeo = lip < 1
     not_inj = torch.zeros(L, E, dtype=torch.bool)
     dmin, dmax = nan.clone(), nan.clone()
@@ -130,7 +130,7 @@ def check_layers(
             det = torch.linalg.det(jac[l, ..., :c, :c].double())  # (ensemble, sample)
             dmin[l], dmax[l] = det.min(-1).values, det.max(-1).values
             flip = (dmin[l] < -atol) & (dmax[l] > atol)
-            flat = (det.abs() <= atol).any(-1) & (act in PIECEWISE_LINEAR)
+            flat = (det.abs() <= atol).any(-1) & act.piecewise_linear
             not_inj[l] = flip | flat
     return LayerCheck(
         square=square,
@@ -152,34 +152,41 @@ def invert_step(
     tol: float = 1e-12,
     max_iter: int = 10_000,
 ) -> torch.Tensor:
-    """The preimage z of y under the ``euler`` step z ↦ z + h_l f_l(z), by the fixed-point
-    iteration w ← y − h_l f_l(w) from w = y (Behrmann et al. 2019, NOTES item 1).
+    """The preimage z of y under the residual step F_l (``euler``: z ↦ z + h_l f_l(z)), by the
+    fixed-point iteration w ← y − (F_l(w) − w) from w = y (for ``euler`` w ← y − h_l f_l(w);
+    Behrmann et al. 2019).
 
-    It converges geometrically with ratio h·Lip(f) when h·Lip(f) < 1. y: (ensemble, sample, C)
-    or ([ensemble,] sample, C) as the network's states. Raises ValueError when the iteration
-    has not moved less than ``tol`` after ``max_iter`` steps.
+    It converges geometrically with ratio Lip(F_l − id) (h·Lip(f) for ``euler``) when that is
+    < 1. y: (ensemble, sample, C) or ([ensemble,] sample, C) as the network's states. Raises
+    ValueError when the iteration has not moved less than ``tol`` after ``max_iter`` steps.
     """
-    if net.scheme != "euler":
-        raise ValueError(f'invert_step inverts "euler" steps, got scheme "{net.scheme}"')
+    residual = _residual_schemes()
+    if net.scheme.name not in residual:
+        others = ", ".join(s for s in residual if s != "euler")
+        raise ValueError(
+            f'invert_step inverts "euler" steps (and the residual steps {others}), got scheme '
+            f'"{net.scheme}"'
+        )
     if not 0 <= l < net.depth:
         raise ValueError(f"layer {l} out of range: choose 0 … {net.depth - 1}")
     tol = _checks.positive("tol", tol)
     max_iter = _checks.integer("max_iter", max_iter)
     yb = y if net.ensemble is not None else y.unsqueeze(0)  # (ensemble, sample, C)
-    h = net.h[l]
     w = yb
     with torch.no_grad():
         for _ in range(max_iter):
-            w_next = yb - h * net.field(l, w)
+            w_next = yb - net.layer_increment(l, w)
             moved = float((w_next - w).abs().max())
             w = w_next
             if moved < tol:
                 return w if net.ensemble is not None else w.squeeze(0)
-    bound = float((step_lipschitz(net)[l] * h).max())
+    hlip = step_lipschitz(net)[l] * net.steps[:, l]  # (ensemble,) h·Lip(f)
+    inc = net.scheme.increment_lipschitz(hlip)
+    bound = float(inc.max()) if inc is not None else float("nan")
     raise ValueError(
         f"fixed-point inverse of layer {l} did not converge in {max_iter} iterations "
-        f"(h·Lip(f) ≤ {bound:.3g}; it converges when this is < 1): raise max_iter or tol, "
-        "or the step may not be invertible"
+        f"(h·Lip(f) ≤ {float(hlip.max()):.3g}, Lip(F − id) ≤ {bound:.3g}; it converges when "
+        "this is < 1): raise max_iter or tol, or the step may not be invertible"
     )
 
 

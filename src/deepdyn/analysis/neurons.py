@@ -12,7 +12,7 @@ import torch
 
 from deepdyn import _checks
 from deepdyn.analysis.regions import linear_regions
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import Network
 from deepdyn.train import compute_loss
 
 

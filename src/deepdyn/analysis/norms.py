@@ -9,7 +9,7 @@ import torch
 
 from deepdyn import _checks
 from deepdyn.analysis.regions import check_domain
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import Network
 
 
 def activation_norms(net: Network, X: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from deepdyn import _checks
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import Network
 
 _REL_TOL = 1e-10  # a unit cuts a region when its pre-activation leaves ±tol on both sides
 
@@ -103,7 +103,8 @@ def relu_net(
                 else sub.bias[member].double().cpu().numpy()
             )
             pairs.append((W, b))
-    return ReluNet(lift, tuple(pairs), net.scheme, tuple(net.h))
+    steps = tuple(float(v) for v in net.steps[member])
+    return ReluNet(lift, tuple(pairs), net.scheme.name, steps)
 
 
 def check_domain(domain: Sequence[float] | Sequence[Sequence[float]], dim: int) -> np.ndarray:

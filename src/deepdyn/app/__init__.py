@@ -9,7 +9,7 @@ and computes the arrays of the views.
 from deepdyn.app._cli import playground, playground_command
 from deepdyn.app._server import create_app
 from deepdyn.app._session import Session, decode, encode
-from deepdyn.app._settings import LIMITS, Settings, export_config
+from deepdyn.app._settings import LIMITS, Settings, export_config, network_spec
 
 __all__ = [
     "LIMITS",
@@ -19,6 +19,7 @@ __all__ = [
     "decode",
     "encode",
     "export_config",
+    "network_spec",
     "playground",
     "playground_command",
 ]

@@ -22,20 +22,14 @@ import torch
 
 from deepdyn import data
 from deepdyn.analysis import activation_norms, dead_neurons, gradient_norms
-from deepdyn.app._settings import Settings
-from deepdyn.dynamics import MLP, Network, NeuralODE, ResNet
-from deepdyn.train import compute_loss
+from deepdyn.app._settings import Settings, network_spec
+from deepdyn.dynamics import Network, build
+from deepdyn.train import OPTIMIZERS, batches, compute_loss
 from deepdyn.viz._arrays import deform_grid, grid_lines, propagate
 
 GRID_POINTS = 40  # points per grid line
 MAX_CURVE = 2000  # loss-curve points kept (thinned by half beyond)
 MAX_SNAPSHOTS = 60
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-    "adagrad": torch.optim.Adagrad,
-}
 
 
 def encode(a: np.ndarray) -> dict[str, Any]:
@@ -63,25 +57,9 @@ def _plane(a: np.ndarray) -> np.ndarray:
 
 
 def build_network(s: Settings, d: int, classes: int) -> Network:
-    """The network of the settings for d inputs and ``classes`` classes (sigmoid readout for
-    two, softmax otherwise)."""
-    k = 1 if classes == 2 else classes
-    common: dict[str, Any] = dict(
-        activation=s.activation,
-        readout="sigmoid" if classes == 2 else "softmax",
-        init=s.init,
-        scale=s.scale,
-        seed=s.seed,
-    )
-    if s.architecture == "mlp":
-        return MLP(d, s.width, s.depth, k, **common)
-    lift = "identity" if s.width == d else ("affine" if s.width < d else s.augmentation)
-    if s.architecture == "ode":  # fixed-step RK4, one step per control interval: bounded cost
-        step = s.horizon / s.depth
-        return NeuralODE(d, s.width, s.depth, k, T=s.horizon, solver="rk4",
-                         options={"step_size": step}, lift=lift, **common)  # fmt: skip
-    scheme = "leapfrog" if s.architecture == "second_order" else "euler"
-    return ResNet(d, s.width, s.depth, k, scheme=scheme, T=s.horizon, lift=lift, **common)
+    """The network of the settings for d inputs and ``classes`` classes (its spec:
+    :func:`deepdyn.app.network_spec`)."""
+    return build(network_spec(s, d, classes))
 
 
 class Session:
@@ -95,8 +73,12 @@ class Session:
         self.d = self.X.shape[1]
         self.classes = max(int(self.y.max()) + 1, 2)
         self.net = build_network(s, self.d, self.classes)
-        self.opt = OPTIMIZERS[s.optimizer](self.net.parameters(), lr=s.lr)
-        self.gen = torch.Generator().manual_seed(s.seed)
+        factory = OPTIMIZERS[s.optimizer]
+        assert factory is not None  # the page offers the element-wise torch optimizers
+        self.opt = factory(list(self.net.parameters()), lr=s.lr)
+        # the same mini-batches as deepdyn.fit (and so as the exported train run)
+        n, b = self.X.shape[0], s.batch_size
+        self.batches = batches(n, b if 0 < b < n else None, s.seed)
         self.step = 0
         self.curve: dict[str, list[float | None]] = {"step": [], "train": [], "test": []}
         lo = float(self.X.min()) - 0.2
@@ -121,12 +103,8 @@ class Session:
 
     # ---------------------------------------------------------------- training
     def _train_step(self) -> float:
-        n, b = self.X.shape[0], self.settings.batch_size
-        if b == 0 or b >= n:
-            Xb, yb = self.X, self.y
-        else:
-            idx = torch.randint(0, n, (b,), generator=self.gen)
-            Xb, yb = self.X[idx], self.y[idx]
+        idx = next(self.batches)
+        Xb, yb = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         self.opt.zero_grad()
         loss = compute_loss(self.net, Xb, yb)
         if not bool(torch.isfinite(loss)):

@@ -22,8 +22,7 @@ from deepdyn import _checks
 from deepdyn.analysis.geometry import draw_metric_ellipses, lyapunov_exponents, pullback_metrics
 from deepdyn.analysis.invertibility import check_layers, invert_step
 from deepdyn.data import moons
-from deepdyn.dynamics import MLP, ResNet
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import MLP, Network, ResNet
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.train import fit
 

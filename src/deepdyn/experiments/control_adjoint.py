@@ -31,8 +31,7 @@ from matplotlib.figure import Figure
 
 from deepdyn import _checks
 from deepdyn.data import rings
-from deepdyn.dynamics import NeuralODE
-from deepdyn.dynamics.network import Network
+from deepdyn.dynamics import Network, NeuralODE
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.train import compute_loss
 

@@ -16,6 +16,7 @@ thesis used: Glorot-uniform weights, zero biases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 
 import deepdyn
 from deepdyn import _checks, viz
-from deepdyn.dynamics import Network
+from deepdyn.dynamics import Network, NetworkSpec, build
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.experiments import flow_common as fc
 
@@ -69,15 +70,22 @@ class Config:
             _checks.positive(name, getattr(self, name))
 
 
+def _spec(cfg: Config, arch: str) -> NetworkSpec:
+    """The ensemble (one member per seed) of architecture ``arch``: Keras' initialization."""
+    common: dict[str, Any] = dict(init="glorot", bias_init="zero", ensemble=len(cfg.seeds),
+                                  seed=tuple(cfg.seeds), dtype="float64")  # fmt: skip
+    table = {
+        "mlp_tanh": NetworkSpec(2, 2, cfg.mlp_depth, scheme="map", activation="tanh", **common),
+        "mlp_relu": NetworkSpec(2, 2, cfg.mlp_depth, scheme="map", activation="relu", **common),
+        "resnet_relu": NetworkSpec(2, 2, cfg.resnet_depth, T=cfg.T, activation="relu", **common),
+        "resnet_tanh": NetworkSpec(2, 2, cfg.resnet_depth, T=cfg.T, activation="tanh", **common),
+        "mlp_tanh3": NetworkSpec(2, 3, cfg.mlp_depth, scheme="map", activation="tanh", **common),
+    }
+    return table[arch]
+
+
 def _build(cfg: Config, arch: str) -> Network:
-    act = "relu" if "relu" in arch else "tanh"
-    E, seeds = len(cfg.seeds), list(cfg.seeds)
-    if arch.startswith("resnet"):
-        return deepdyn.ResNet(2, 2, cfg.resnet_depth, T=cfg.T, activation=act, init="glorot",
-                              bias_init="zero", ensemble=E, seed=seeds, dtype=D)  # fmt: skip
-    width = 3 if arch.endswith("3") else 2
-    return deepdyn.MLP(2, width, cfg.mlp_depth, activation=act, init="glorot",
-                       bias_init="zero", ensemble=E, seed=seeds, dtype=D)  # fmt: skip
+    return build(_spec(cfg, arch))
 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:

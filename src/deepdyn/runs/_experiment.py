@@ -34,6 +34,8 @@ from typing import Any
 import xarray as xr
 from matplotlib.figure import Figure
 
+from deepdyn.runs import _networks
+
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: reports ``done`` of ``total`` units of work."""
 
@@ -302,12 +304,16 @@ def write_run(
 ) -> Result:
     """Store a computed ``dataset`` under ``out_dir/<id>/``; nothing is computed.
 
-    Files: ``arrays.nc`` (the dataset, netCDF-4), ``config.json``, ``numbers.json``
-    and, with ``figure``, ``figure.png`` drawn from the dataset read back from ``arrays.nc``, so
-    every picture provably comes from stored arrays. Each file goes through a temporary name.
+    Files: ``arrays.nc`` (the dataset, netCDF-4), ``config.json``, ``numbers.json``,
+    ``network.nc`` when the dataset carries trained networks (``keep_networks``) and, with
+    ``figure``, ``figure.png`` drawn from the dataset read back from ``arrays.nc``, so every
+    picture provably comes from stored arrays. Each file goes through a temporary name.
     """
     entry_dir = Path(out_dir) / experiment.id
     entry_dir.mkdir(parents=True, exist_ok=True)
+    dataset, networks = _networks.split(dataset)
+    if networks:
+        _atomic(entry_dir / _networks.FILE, lambda p: _networks.write(p, networks))
     arrays_path = entry_dir / "arrays.nc"
     figure_path = entry_dir / "figure.png"
     version = deepdyn_version()

@@ -30,6 +30,7 @@ from typing import Any
 
 import xarray as xr
 
+from deepdyn.runs import _networks
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -139,6 +140,19 @@ class Store:
         if info.status != "finished":
             raise ValueError(f'run "{run_id}" is {info.status}, not finished: it has no arrays')
         return xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")
+
+    def network(self, run_id: str, name: str | None = None, *, member: int | None = None) -> Any:
+        """The trained network the finished run ``run_id`` kept (spec and final θ), rebuilt:
+        a :class:`deepdyn.Network`. ``name`` picks one when the run kept several; ``member``
+        one member of a kept ensemble. A sweep group's runs each keep their own member."""
+        info = self.get(run_id)
+        if info.status != "finished":
+            raise ValueError(f'run "{run_id}" is {info.status}, not finished: it has no network')
+        return _networks.read(info.path / _networks.FILE, name, member=member)
+
+    def networks(self, run_id: str) -> builtins.list[str]:
+        """One line per network the run ``run_id`` kept ([] when none)."""
+        return _networks.describe(self.get(run_id).path / _networks.FILE)
 
     def export_csv(self, path: Path | str) -> Path:
         """Write every row to the CSV file ``path``: one column per field, one per metric."""

@@ -6,22 +6,28 @@ trains by the Pontryagin maximum principle (MSA, E-MSA) and computes costates an
 """
 
 from deepdyn.train import pmp
-from deepdyn.train._fit import OPTIMIZER_NAMES as OPTIMIZERS
-from deepdyn.train._fit import fit
+from deepdyn.train._fit import ELEMENTWISE, OPTIMIZERS, batches, fit
 from deepdyn.train._losses import LOSSES, compute_loss, resolve_loss
 from deepdyn.train._newton import MAX_PARAMETERS as NEWTON_MAX_PARAMETERS
+from deepdyn.train._problem import Problem, check_inputs, check_regularizer, problem
 from deepdyn.train.pmp import PMPHistory, costates, msa, ode_costates
 
 __all__ = [
+    "ELEMENTWISE",
     "LOSSES",
     "NEWTON_MAX_PARAMETERS",
     "OPTIMIZERS",
     "PMPHistory",
+    "Problem",
+    "batches",
+    "check_inputs",
+    "check_regularizer",
     "compute_loss",
     "costates",
     "fit",
     "msa",
     "ode_costates",
     "pmp",
+    "problem",
     "resolve_loss",
 ]

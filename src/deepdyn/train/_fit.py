@@ -14,9 +14,10 @@ from deepdyn import _checks
 from deepdyn.dynamics import Network
 from deepdyn.train import _losses
 from deepdyn.train._newton import NewtonStepper
+from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
 
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer] | None] = {
     "sgd": torch.optim.SGD,
     "adam": torch.optim.Adam,
     "adagrad": torch.optim.Adagrad,
@@ -26,8 +27,12 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "lbfgs": lambda params, lr: torch.optim.LBFGS(
         params, lr=lr, max_iter=1, max_eval=26, line_search_fn="strong_wolfe"
     ),
+    "newton": None,  # the damped Newton method with the exact Hessian (NewtonStepper), per member
 }
-OPTIMIZER_NAMES = (*OPTIMIZERS, "newton")
+"""The optimizers by name: ``factory(params, lr=…)`` of a torch optimizer (None: ``newton``)."""
+OPTIMIZER_NAMES = tuple(OPTIMIZERS)
+ELEMENTWISE = ("sgd", "adam", "adagrad", "rmsprop")
+"""Optimizers whose update is element-wise: ensemble members train as they would alone."""
 
 OptimizerSpec = str | torch.optim.Optimizer | Callable[[list[torch.nn.Parameter]], Any]
 Progress = Callable[[int, int, str], None]
@@ -108,12 +113,9 @@ def fit(
     Raises:
         ValueError: for invalid arguments or data, and when the loss becomes NaN or inf.
     """
-    if not isinstance(net, Network):
-        raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
-    loss_name = _losses.resolve_loss(net, loss)
-    X = _check_inputs(net, X, "X")
+    pb = problem(net, X, y, loss, regularizer)
+    X, target, loss_name, regularizer = pb.X, pb.target, pb.loss, pb.regularizer
     n = X.shape[-2]
-    target = _losses.check_targets(net, y, loss_name, samples=n, ensemble_axis=X.dim() == 3)
     steps = _checks.integer("steps", steps)
     if batch_size is not None:
         batch_size = _checks.integer("batch_size", batch_size)
@@ -121,18 +123,13 @@ def fit(
             raise ValueError(f"batch_size must be between 1 and n ({n}), got {batch_size}")
     schedule = _snapshot_steps(snapshots, steps, probe)
     if probe is not None:
-        probe = _check_inputs(net, probe, "probe")
+        probe = check_inputs(net, probe, "probe")
     test = None
     if (X_test is None) != (y_test is None):
         raise ValueError("pass X_test and y_test together, or neither")
     if X_test is not None:
-        Xt = _check_inputs(net, X_test, "X_test")
-        yt = _losses.check_targets(
-            net, y_test, loss_name, samples=Xt.shape[-2], ensemble_axis=Xt.dim() == 3,
-            name="y_test",
-        )  # fmt: skip
-        test = (Xt, yt)
-    regularizer = _check_regularizer(regularizer)
+        tp = problem(net, X_test, y_test, loss_name, names=("X_test", "y_test"))
+        test = (tp.X, tp.target)
     seed = _checks.integer("seed", seed, minimum=0)
     hint, step_fn = _stepper(net, optimizer, lr, newton_damping, loss_name, regularizer)
 
@@ -140,7 +137,7 @@ def fit(
     test_losses: list[torch.Tensor] = []
     states: list[torch.Tensor] = []
     times: torch.Tensor | None = None
-    batches = _batches(n, batch_size, seed)
+    batch_iter = batches(n, batch_size, seed)
 
     def snapshot() -> torch.Tensor:
         assert probe is not None
@@ -155,7 +152,7 @@ def fit(
         if test is not None:
             with torch.no_grad():
                 test_losses.append(_losses.per_member(net, test[0], test[1], loss_name))
-        idx = next(batches)
+        idx = next(batch_iter)
         if idx is None:
             Xb, tb = X, target
         else:
@@ -187,36 +184,6 @@ def fit(
 
 
 # --------------------------------------------------------------------------- validation
-def _check_inputs(net: Network, X: Any, name: str) -> torch.Tensor:
-    """X → a tensor on the network's dtype and device, validated: (sample, input) or, for an
-    ensemble, (ensemble, sample, input); finite."""
-    p = next(net.parameters())
-    if not isinstance(X, torch.Tensor):
-        try:
-            X = torch.as_tensor(X)
-        except (TypeError, ValueError, RuntimeError):
-            raise ValueError(f"{name} must be a tensor, got {type(X).__name__}") from None
-    ok_dims = (2, 3) if net.ensemble is not None else (2,)
-    if X.dim() not in ok_dims:
-        expected = "(sample, input)" + (
-            " or (ensemble, sample, input)" if net.ensemble is not None else ""
-        )
-        raise ValueError(f"{name} must be {expected}, got shape {tuple(X.shape)}")
-    if X.dim() == 3 and X.shape[0] != net.members:
-        raise ValueError(f"{name} has {X.shape[0]} ensemble rows, expected {net.members}")
-    if X.shape[-1] != net.in_features:
-        raise ValueError(
-            f"{name} has {X.shape[-1]} features, expected {net.in_features} (in_features)"
-        )
-    if X.shape[-2] == 0:
-        raise ValueError(f"{name} has no samples")
-    if X.dtype == torch.bool or X.is_complex():
-        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    X = X.to(device=p.device, dtype=p.dtype)
-    _losses.check_finite(name, X, X.dim() - 2)
-    return X
-
-
 def _snapshot_steps(
     snapshots: int | Sequence[int] | None, steps: int, probe: torch.Tensor | None
 ) -> set[int]:
@@ -235,16 +202,6 @@ def _snapshot_steps(
             raise ValueError(f"snapshot step {s!r} out of range: choose integers in 0 … {steps}")
         out.add(int(s))
     return out
-
-
-def _check_regularizer(regularizer: Any) -> _losses.Regularizer:
-    if regularizer is None or callable(regularizer):
-        return regularizer  # type: ignore[no-any-return]
-    if isinstance(regularizer, bool) or not isinstance(regularizer, int | float):
-        raise ValueError(
-            f"regularizer must be None, a float λ or a callable net -> tensor, got {regularizer!r}"
-        )
-    return _checks.positive("regularizer", regularizer, allow_zero=True)
 
 
 def _check_loss(per: torch.Tensor, step: int, net: Network, hint: str) -> None:
@@ -268,8 +225,10 @@ def _word(value: float) -> str:
 
 
 # --------------------------------------------------------------------------- steps
-def _batches(n: int, batch_size: int | None, seed: int) -> Iterator[torch.Tensor | None]:
-    """Index batches, epoch after epoch: None (full batch) or (batch,) sample indices."""
+def batches(n: int, batch_size: int | None, seed: int) -> Iterator[torch.Tensor | None]:
+    """Index batches of :func:`fit`, epoch after epoch: None (full batch) or (batch,) sample
+    indices from permutations seeded by ``seed`` (a local generator). Front ends that train step
+    by step (the playground) draw the same batches from it."""
     if batch_size is None or batch_size == n:
         while True:
             yield None
@@ -296,7 +255,9 @@ def _stepper(
             hint = f"raise the damping (newton_damping={damping:g}) or use another optimizer"
             return hint, NewtonStepper(net, loss, regularizer, damping)
         lr = _checks.positive("lr", lr)
-        opt = OPTIMIZERS[optimizer](list(net.parameters()), lr=lr)
+        factory = OPTIMIZERS[optimizer]
+        assert factory is not None
+        opt = factory(list(net.parameters()), lr=lr)
     elif isinstance(optimizer, torch.optim.Optimizer):
         opt = optimizer
     elif callable(optimizer):

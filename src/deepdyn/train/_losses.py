@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from deepdyn import _checks
-from deepdyn.dynamics import Network
-from deepdyn.dynamics._invariant import is_batch_invariant, padded
+from deepdyn.dynamics import Network, is_batch_invariant, padded
 
 LOSSES = ("auto", "bce", "cross_entropy", "mse")
 
@@ -149,14 +148,9 @@ def _bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
-def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
-    """(members,) data loss of each member, mean over its samples; no validation.
-
-    ``loss`` is a resolved name and ``target`` the output of :func:`check_targets`.
-    """
-    out = net(X) if loss == "mse" else net.logits(X)  # bce, cross_entropy: from the logits
-    if net.ensemble is None:
-        out = out.unsqueeze(0)  # (ensemble=1, sample, output)
+def data_loss(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+    """(members,) loss of outputs ``out`` (ensemble, sample, output) — the network's output
+    for mse, its logits for bce and cross_entropy — against ``target``, mean over samples."""
     M, n, k = out.shape
     if loss == "cross_entropy":
         t = target.expand(M, n)
@@ -169,6 +163,17 @@ def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -
             per = _bce(out, t)
         return per.mean(dim=(1, 2))
     return ((out - t) ** 2).mean(dim=(1, 2))
+
+
+def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+    """(members,) data loss of each member, mean over its samples; no validation.
+
+    ``loss`` is a resolved name and ``target`` the output of :func:`check_targets`.
+    """
+    out = net(X) if loss == "mse" else net.logits(X)  # bce, cross_entropy: from the logits
+    if net.ensemble is None:
+        out = out.unsqueeze(0)  # (ensemble=1, sample, output)
+    return data_loss(out, target, loss)
 
 
 def penalty(net: Network, regularizer: Regularizer) -> torch.Tensor | None:

@@ -8,17 +8,19 @@
   also carries the Hamiltonian and the PMP residual per iteration.
 """
 
-from deepdyn.train.pmp._costates import COSTATE_SCHEMES, Costates, costates, layer_step
+from deepdyn.train.pmp._costates import costate_schemes, costates, fixed_schemes, layer_step
 from deepdyn.train.pmp._msa import INNER_OPTIMIZERS, METHODS, PMPHistory, msa
 from deepdyn.train.pmp._ode import ode_costates
+from deepdyn.train.pmp._result import Costates
 
 __all__ = [
-    "COSTATE_SCHEMES",
     "INNER_OPTIMIZERS",
     "METHODS",
     "Costates",
     "PMPHistory",
+    "costate_schemes",
     "costates",
+    "fixed_schemes",
     "layer_step",
     "msa",
     "ode_costates",

@@ -26,102 +26,56 @@ and the objective of one member J(θ) = (1/N) Σ_i loss(g(W z_L^i + μ), y^i) + 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from deepdyn import _checks
-from deepdyn.dynamics import Network
-from deepdyn.train import _losses
-from deepdyn.train._fit import _check_inputs, _check_regularizer
+from deepdyn.dynamics import SCHEMES, Network
+from deepdyn.train._problem import (
+    Problem,
+    objective,
+    problem,
+    running_cost,
+    terminal_loss,
+)
+from deepdyn.train.pmp._ode import ode_costates_problem
+from deepdyn.train.pmp._result import Costates, member_norm
 
-FIXED_SCHEMES = ("map", "euler", "heun", "leapfrog")
-COSTATE_SCHEMES = (*FIXED_SCHEMES, "ode")
-
-
-@dataclass(frozen=True)
-class Costates:
-    """States, costates and Hamiltonians of one forward and one backward pass.
-
-    Attributes:
-        states: list of L + 1 tensors z_l, each (ensemble, sample, C_l).
-        costates: list of L + 1 tensors p_l = −∂J/∂z_l, each (ensemble, sample, C_l).
-        hamiltonian: (layer − 1, ensemble) H_l at the current θ (fixed-step schemes; for
-            ``ode`` the integral ∫ p · f dt is not formed and this is None).
-        gradient_norm: (layer − 1, ensemble) ‖Σ_samples ∂H_l/∂θ_l‖ = ‖∂J/∂θ_l‖.
-        residual: (ensemble,) the PMP residual max_l ‖Σ_samples ∂H_l/∂θ_l‖.
-        loss: (ensemble,) J per member, regularizer included.
-        times: (layer,) the layer times t_0 … t_L.
-    """
-
-    states: list[torch.Tensor]
-    costates: list[torch.Tensor]
-    hamiltonian: torch.Tensor | None
-    gradient_norm: torch.Tensor
-    residual: torch.Tensor
-    loss: torch.Tensor
-    times: torch.Tensor
-
-    def stacked(self, which: str = "costates") -> torch.Tensor:
-        """``states`` or ``costates`` as one (layer, ensemble, sample, component) tensor,
-        zero-padded to the widest layer."""
-        rows = _checks.choice("which", which, ("states", "costates"))
-        ts = self.states if rows == "states" else self.costates
-        w = max(t.shape[-1] for t in ts)
-        return torch.stack([torch.nn.functional.pad(t, (0, w - t.shape[-1])) for t in ts])
+__all__ = [
+    "Costates",
+    "Problem",
+    "backward",
+    "costate_schemes",
+    "costates",
+    "fixed_schemes",
+    "forward",
+    "hamiltonian",
+    "layer_step",
+    "member_norm",
+    "objective",
+    "problem",
+    "running_cost",
+    "terminal_loss",
+]  # fmt: skip
 
 
-# --------------------------------------------------------------------------- problem setup
-@dataclass(frozen=True)
-class Problem:
-    """Validated data of one control problem: inputs ``X`` as given ((sample, input) or
-    (ensemble, sample, input)) and ``Xe`` always (ensemble, sample, input), targets in the form
-    the loss uses, the resolved loss name and the regularizer."""
-
-    X: torch.Tensor
-    Xe: torch.Tensor
-    target: torch.Tensor
-    loss: str
-    regularizer: _losses.Regularizer
+def fixed_schemes() -> list[str]:
+    """Registered schemes with explicit layer maps (the discrete costate recursion)."""
+    return [n for n, s in SCHEMES.items() if s.fixed_step]
 
 
-def problem(
-    net: Network, X: Any, y: Any, loss: str, regularizer: Any, *, schemes: Sequence[str]
-) -> Problem:
-    """Validate (net, X, y, loss, regularizer) as :func:`deepdyn.fit` does, plus the scheme."""
-    if not isinstance(net, Network):
-        raise ValueError(f"net must be a deepdyn Network, got {type(net).__name__}")
-    if net.scheme not in schemes:
-        raise ValueError(
-            f'scheme "{net.scheme}" not supported here: choose a network with scheme '
-            f"{', '.join(schemes)}"
-        )
-    name = _losses.resolve_loss(net, loss)
-    Xc = _check_inputs(net, X, "X")
-    target = _losses.check_targets(net, y, name, samples=Xc.shape[-2], ensemble_axis=Xc.dim() == 3)
-    Xe = Xc if Xc.dim() == 3 else Xc.unsqueeze(0).expand(net.members, -1, -1)
-    return Problem(Xc, Xe, target, name, _check_regularizer(regularizer))
+def costate_schemes() -> list[str]:
+    """Every registered scheme: fixed-step ones by recursion, ``ode`` by the adjoint."""
+    return list(SCHEMES)
 
 
 # --------------------------------------------------------------------------- layer maps
 def layer_step(
     net: Network, l: int, z: torch.Tensor, z_prev: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """F_l(z_l[, z_{l−1}]; θ_l): (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
-    h = net.h
-    f = net.field(l, z)
-    if net.scheme == "map":
-        return f
-    if net.scheme == "euler":
-        return z + h[l] * f
-    if net.scheme == "heun":
-        return z + (0.5 * h[l]) * (f + net.field(l, z + h[l] * f))
-    if l == 0 or z_prev is None:  # leapfrog, started at rest
-        return z + (0.5 * h[0] ** 2) * f
-    r = h[l] / h[l - 1]
-    return z + r * (z - z_prev) + (0.5 * h[l] * (h[l] + h[l - 1])) * f
+    """F_l(z_l[, z_{l−1}]; θ_l): (ensemble, sample, C_l) → (ensemble, sample, C_{l+1}), the
+    scheme's own step (``net.layer_step``)."""
+    return net.layer_step(l, z, z_prev)
 
 
 def forward(net: Network, X: torch.Tensor) -> list[torch.Tensor]:
@@ -130,48 +84,8 @@ def forward(net: Network, X: torch.Tensor) -> list[torch.Tensor]:
         states = [net.lift(X)]
         for l in range(net.depth):
             prev = states[l - 1] if l > 0 else None
-            states.append(layer_step(net, l, states[l], prev))
+            states.append(net.layer_step(l, states[l], prev))
     return states
-
-
-def terminal_loss(net: Network, zL: torch.Tensor, pb: Problem) -> torch.Tensor:
-    """(ensemble,) data loss of each member from its final state z_L (ensemble, sample, C)."""
-    if net.readout is None:
-        out = zL
-    else:
-        out = net.readout(zL) if pb.loss == "mse" else net.readout.logits(zL)
-    M, n, k = out.shape
-    if pb.loss == "cross_entropy":
-        t = pb.target.expand(M, n)
-        ce = torch.nn.functional.cross_entropy(out.transpose(1, 2), t, reduction="none")
-        return ce.mean(dim=1)
-    t = pb.target.expand(M, n, k)
-    if pb.loss == "bce":
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(out, t, reduction="none")
-        return bce.mean(dim=(1, 2))
-    return ((out - t) ** 2).mean(dim=(1, 2))
-
-
-def running_cost(net: Network, params: Sequence[torch.Tensor], pb: Problem) -> torch.Tensor:
-    """R_l(θ_l) per member (ensemble,) for the parameters ``params`` of one control."""
-    M = net.members
-    if pb.regularizer is None:
-        return params[0].new_zeros(M)
-    if callable(pb.regularizer):
-        r = _losses.penalty(net, pb.regularizer)
-        assert r is not None
-        return (r / M).expand(M) if r.dim() == 0 else r  # one shared term: split evenly
-    lam = float(pb.regularizer)
-    return lam * sum((p**2).reshape(M, -1).sum(dim=1) for p in params)  # type: ignore[return-value]
-
-
-def objective(net: Network, pb: Problem) -> torch.Tensor:
-    """(ensemble,) J per member (data loss + regularizer), differentiable in θ."""
-    per = _losses.per_member(net, pb.X, pb.target, pb.loss)
-    r = _losses.penalty(net, pb.regularizer)
-    if r is None:
-        return per
-    return per + (r / net.members if r.dim() == 0 else r)
 
 
 # --------------------------------------------------------------------------- the recursion
@@ -196,10 +110,10 @@ def backward(net: Network, states: list[torch.Tensor], pb: Problem) -> list[torc
         for l in range(L - 1, -1, -1):
             z = states[l].detach().requires_grad_(True)
             prev = states[l - 1] if l > 0 else None
-            pl = _vjp(layer_step(net, l, z, prev), z, p[l + 1])  # type: ignore[arg-type]
-            if net.scheme == "leapfrog" and l + 2 <= L:
+            pl = _vjp(net.layer_step(l, z, prev), z, p[l + 1])  # type: ignore[arg-type]
+            if net.scheme.history == 2 and l + 2 <= L:  # F_{l+1} reads z_l too
                 zl = states[l].detach().requires_grad_(True)
-                out = layer_step(net, l + 1, states[l + 1], zl)
+                out = net.layer_step(l + 1, states[l + 1], zl)
                 pl = pl + _vjp(out, zl, p[l + 2])  # type: ignore[arg-type]
             p[l] = pl
     return [t.detach() for t in p]  # type: ignore[union-attr]
@@ -215,15 +129,9 @@ def hamiltonian(
     """H_l(z_l, p_{l+1}, θ_l) = Σ_samples p_{l+1} · F_l(z_l; θ_l) − R_l(θ_l) (eq. 4.6), per
     member (ensemble,); differentiable in θ_l (the states and costates are held fixed)."""
     prev = states[l - 1] if l > 0 else None
-    F = layer_step(net, l, states[l], prev)  # (ensemble, sample, C_{l+1})
+    F = net.layer_step(l, states[l], prev)  # (ensemble, sample, C_{l+1})
     value = (costates[l + 1] * F).sum(dim=(1, 2))
     return value - running_cost(net, net.field.layer_parameters(l), pb)
-
-
-def member_norm(grads: Sequence[torch.Tensor], members: int) -> torch.Tensor:
-    """(ensemble,) Euclidean norm over all entries but the leading ensemble axis."""
-    sq = sum((g**2).reshape(members, -1).sum(dim=1) for g in grads)
-    return torch.as_tensor(sq).sqrt()
 
 
 def costates(
@@ -244,10 +152,8 @@ def costates(
     X: (sample, input) or (ensemble, sample, input); y, loss and regularizer as for
     :func:`deepdyn.fit`. Returns a :class:`Costates` (every tensor keeps the ensemble axis).
     """
-    pb = problem(net, X, y, loss, regularizer, schemes=COSTATE_SCHEMES)
-    if net.scheme == "ode":
-        from deepdyn.train.pmp._ode import ode_costates_problem
-
+    pb = problem(net, X, y, loss, regularizer, schemes=costate_schemes())
+    if not net.scheme.fixed_step:
         return ode_costates_problem(net, pb)
     states = forward(net, pb.Xe)
     p = backward(net, states, pb)

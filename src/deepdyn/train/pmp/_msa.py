@@ -32,20 +32,11 @@ import torch
 import xarray as xr
 
 from deepdyn import _checks
-from deepdyn.dynamics import Network
+from deepdyn.dynamics import SCHEMES, Network
 from deepdyn.train import _losses
-from deepdyn.train.pmp._costates import (
-    FIXED_SCHEMES,
-    Problem,
-    backward,
-    forward,
-    hamiltonian,
-    layer_step,
-    member_norm,
-    problem,
-    running_cost,
-    terminal_loss,
-)
+from deepdyn.train._problem import Problem, problem, running_cost, terminal_loss
+from deepdyn.train.pmp._costates import backward, fixed_schemes, forward, hamiltonian
+from deepdyn.train.pmp._result import member_norm
 from deepdyn.trajectory import History
 
 METHODS = ("emsa", "msa", "gradient")
@@ -134,7 +125,8 @@ def msa(
     ``msa`` and ``emsa`` train single networks; ``gradient`` trains ensembles too.
     """
     _checks.choice("method", method, METHODS)
-    schemes = ("map", "euler", "heun") if method == "emsa" else FIXED_SCHEMES
+    one_step = [n for n in fixed_schemes() if SCHEMES[n].one_step]
+    schemes = one_step if method == "emsa" else fixed_schemes()
     pb = problem(net, X, y, loss, regularizer, schemes=schemes)
     rho = _checks.positive("rho", rho, allow_zero=True)
     steps = _checks.integer("steps", steps)
@@ -321,7 +313,7 @@ def _msa_step(
             if rho == 0.0:
                 return H.sum()
             z = states[l].detach().requires_grad_(True)
-            F = layer_step(net, l, z)  # (ensemble, sample, C_{l+1})
+            F = net.layer_step(l, z)  # (ensemble, sample, C_{l+1})
             (gz,) = torch.autograd.grad((p[l + 1] * F).sum(), z, create_graph=True)
             feasible = ((states[l + 1] - F) ** 2).sum()
             adjoint = ((p[l] - gz) ** 2).sum()

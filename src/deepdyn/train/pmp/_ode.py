@@ -14,40 +14,21 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torchdiffeq
 
-from deepdyn.dynamics import Network
-from deepdyn.train.pmp._costates import (
-    Costates,
-    Problem,
-    member_norm,
-    problem,
-    terminal_loss,
-)
+from deepdyn.dynamics import Network, run_ode
+from deepdyn.train._problem import Problem, problem, regularization, terminal_loss
+from deepdyn.train.pmp._result import Costates, member_norm
 
 
 def _solve(net: Network, z0: torch.Tensor, adjoint: bool) -> list[torch.Tensor]:
     """z(t_0) … z(t_L), one torchdiffeq solve per control interval; every knot state is the
     very tensor the next interval starts from, so that autograd can read ∂J/∂z(t_l) there."""
-    solve = torchdiffeq.odeint_adjoint if adjoint else torchdiffeq.odeint
-    out = [z0]
-    for l in range(net.depth):
-        grid = net.times[l : l + 2].to(dtype=z0.dtype, device=z0.device)
-
-        def rhs(t: torch.Tensor, z: torch.Tensor, l: int = l) -> torch.Tensor:
-            return net.field(l, z)
-
-        kwargs: dict[str, Any] = {
-            "rtol": net.ode["rtol"],
-            "atol": net.ode["atol"],
-            "method": net.ode["solver"],
-        }
-        if net.ode.get("options"):
-            kwargs["options"] = dict(net.ode["options"])
-        if adjoint:
-            kwargs["adjoint_params"] = tuple(net.field.layer_parameters(l))
-        out.append(solve(rhs, out[-1], grid, **kwargs)[-1])  # (ensemble, sample, C)
-    return out
+    assert net.ode is not None
+    knots = [float(t) for t in net.times]
+    states, _, _ = run_ode(net.field, z0, knots, solver=net.ode.solver, rtol=net.ode.rtol,
+                           atol=net.ode.atol, adjoint=adjoint,
+                           options=net.ode.torchdiffeq_options())  # fmt: skip
+    return states
 
 
 def ode_costates_problem(net: Network, pb: Problem, *, adjoint: bool = True) -> Costates:
@@ -59,12 +40,8 @@ def ode_costates_problem(net: Network, pb: Problem, *, adjoint: bool = True) -> 
             z0 = z0.detach().requires_grad_(True)
         knot_states = _solve(net, z0, adjoint)  # z(t_0) … z(t_L), (ensemble, sample, C)
         data = terminal_loss(net, knot_states[-1], pb)  # (ensemble,)
-        J = data
-        from deepdyn.train import _losses
-
-        r = _losses.penalty(net, pb.regularizer)
-        if r is not None:
-            J = data + (r / M if r.dim() == 0 else r)
+        r = regularization(net, pb)
+        J = data if r is None else data + r
         layers = [net.field.layer_parameters(l) for l in range(net.depth)]
         flat = [p for ps in layers for p in ps]
         grads = torch.autograd.grad(J.sum(), [*knot_states, *flat], allow_unused=True)

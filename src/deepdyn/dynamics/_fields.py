@@ -5,17 +5,71 @@ Every parameter carries a leading ``ensemble`` axis (1 for a single network).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import torch
 from torch import nn
 
 from deepdyn import _checks
+from deepdyn.dynamics._activations import activation as _activation
 from deepdyn.dynamics._affine import affine
-from deepdyn.dynamics.activations import activation as _activation
 
-FIELDS = ("perceptron", "bottleneck", "block")
+Layout = list[tuple[int, int, str, bool]]  # sub-layers (in, out, activation, has bias)
+
+
+@dataclass(frozen=True, eq=False)
+class FieldKind:
+    """A family of layer fields: how layer l's sub-layers S_1 … S_q are laid out.
+
+    ``layout(c_in, c_out, hidden, q, activation)`` lists each sub-layer's
+    (in, out, activation, has bias); ``hidden`` is the inner width (C_l when not given).
+    """
+
+    name: str
+    layout: Callable[[int, int, int, int, str], Layout]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.name == other
+        return isinstance(other, FieldKind) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _perceptron(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
+    return [(c_in, c_out, act, True)]
+
+
+def _bottleneck(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
+    return [(c_in, m, act, True), (m, c_out, "identity", False)]
+
+
+def _block(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
+    dims = [c_in] + [m] * (q - 1) + [c_out]
+    return [(dims[i], dims[i + 1], act, True) for i in range(q)]
+
+
+FIELDS: dict[str, FieldKind] = {}
+
+
+def register_field(kind: FieldKind) -> FieldKind:
+    """Add a field family to :data:`FIELDS` (under ``kind.name``) and return it."""
+    FIELDS[kind.name] = kind
+    return kind
+
+
+for _k in (
+    FieldKind("perceptron", _perceptron),
+    FieldKind("bottleneck", _bottleneck),
+    FieldKind("block", _block),
+):
+    register_field(_k)
 
 
 class _Sublayer(nn.Module):
@@ -27,8 +81,9 @@ class _Sublayer(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(ensemble, n_out, n_in, dtype=dtype))
         self.bias = nn.Parameter(torch.zeros(ensemble, n_out, dtype=dtype)) if bias else None
-        self.act_name = act
-        self.act = _activation(act)
+        record = _activation(act)
+        self.act = record.fn  # the bare function: one call less on the hot path
+        self.act_name = record.name
 
     def pre(self, z: torch.Tensor) -> torch.Tensor:
         return affine(z, self.weight, self.bias)
@@ -60,22 +115,15 @@ class Field(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        self.kind = _checks.choice("field", kind, FIELDS)
-        _activation(activation)
-        self.activation = activation
+        self.kind = FIELDS[_checks.choice("field", str(kind), FIELDS)]
+        self.activation = _activation(activation)
         self.widths = tuple(int(w) for w in widths)
         self.depth = len(self.widths) - 1
         layers = []
         for l in range(self.depth):
             c_in, c_out = self.widths[l], self.widths[l + 1]
             m = hidden if hidden is not None else c_in
-            if kind == "perceptron":
-                spec = [(c_in, c_out, activation, True)]
-            elif kind == "bottleneck":
-                spec = [(c_in, m, activation, True), (m, c_out, "identity", False)]
-            else:
-                dims = [c_in] + [m] * (q - 1) + [c_out]
-                spec = [(dims[i], dims[i + 1], activation, True) for i in range(q)]
+            spec = self.kind.layout(c_in, c_out, m, q, self.activation.name)
             layers.append(
                 nn.ModuleList(
                     _Sublayer(a, b, s, bias=bias, ensemble=ensemble, dtype=dtype)

@@ -6,11 +6,12 @@ import torch
 from torch import nn
 
 from deepdyn import _checks
+from deepdyn.dynamics._activations import sigmoid
 from deepdyn.dynamics._affine import affine
-from deepdyn.dynamics.activations import sigmoid
 
 LIFTS = ("identity", "pad", "affine")
 TERMINALS = ("identity", "sigmoid", "softmax")
+READOUT_MAPS = ("affine", "projection")  # trainable W z + μ, or the fixed z ↦ (z_1 … z_k)
 
 
 class Lift(nn.Module):
@@ -54,7 +55,11 @@ class Lift(nn.Module):
 
 
 class Readout(nn.Module):
-    """z_L ↦ g(W z_L + μ) (thesis Def. 5.0.1): affine C → k, then the terminal function g."""
+    """z_L ↦ g(W z_L + μ) (thesis Def. 5.0.1): a map C → k, then the terminal function g.
+
+    ``kind``: ``affine`` (W, μ trainable parameters) or ``projection`` (the fixed
+    W = [I_k 0], μ = 0: the first k components, held as buffers, never trained).
+    """
 
     def __init__(
         self,
@@ -62,15 +67,27 @@ class Readout(nn.Module):
         out_features: int,
         terminal: str,
         *,
+        kind: str = "affine",
         ensemble: int = 1,
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
         self.terminal = _checks.choice("readout", terminal, TERMINALS)
+        self.kind = _checks.choice("readout map", kind, READOUT_MAPS)
         if terminal == "softmax" and out_features < 2:
             raise ValueError(f'readout "softmax" needs out_features ≥ 2, got {out_features}')
-        self.weight = nn.Parameter(torch.zeros(ensemble, out_features, width, dtype=dtype))
-        self.bias = nn.Parameter(torch.zeros(ensemble, out_features, dtype=dtype))
+        if kind == "projection":
+            if out_features > width:
+                raise ValueError(
+                    f'readout map "projection" needs out_features ≤ width ({width}), '
+                    f'got {out_features}: use readout_map="affine"'
+                )
+            eye = torch.eye(out_features, width, dtype=dtype).expand(ensemble, -1, -1)
+            self.register_buffer("weight", eye.clone())
+            self.register_buffer("bias", torch.zeros(ensemble, out_features, dtype=dtype))
+        else:
+            self.weight = nn.Parameter(torch.zeros(ensemble, out_features, width, dtype=dtype))
+            self.bias = nn.Parameter(torch.zeros(ensemble, out_features, dtype=dtype))
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         """W z + μ. z: (ensemble, sample, component) → (ensemble, sample, output)."""
@@ -87,4 +104,4 @@ class Readout(nn.Module):
         return logits
 
     def parameter_pairs(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        return [(self.weight, self.bias)]
+        return [(self.weight, self.bias)] if self.kind == "affine" else []
