@@ -75,3 +75,14 @@ def test_flow_classifier_default_matches_logistic_regression(name):
 
     flow, baseline = _versus_logistic(getattr(sklearn.datasets, f"load_{name}"))
     assert flow >= baseline, (flow, baseline)
+
+
+@pytest.mark.parametrize(("depth", "T"), [(10, 1.0), (3, 1.0), (7, 2.0), (100, 1.0)])
+def test_layer_times_end_at_T(depth, T):
+    """t_L = T exactly for the default uniform steps (a running float sum gave 0.9999999999999999
+    for T = 1, L = 10)."""
+    net = ResNet(2, 2, depth, T=T)
+    assert float(net.times[-1]) == T
+    assert float(net.times[0]) == 0.0
+    uneven = ResNet(2, 2, 3, h=[0.5, 0.25, 0.25])
+    assert uneven.times.tolist() == [0.0, 0.5, 0.75, 1.0]
