@@ -9,6 +9,7 @@ import torch
 import torchdiffeq
 
 import deepdyn as dd
+from deepdyn.dynamics import ACTIVATIONS, SCHEMES, residual_fixed
 
 D = torch.float64
 
@@ -81,20 +82,22 @@ def _reference(A, b, x, second_order):
     return torchdiffeq.odeint(lambda _t, z: f(z), x, t, rtol=1e-12, atol=1e-13)[-1]
 
 
-@pytest.mark.parametrize(("scheme", "order"), [("euler", 1), ("heun", 2), ("leapfrog", 2)])
+@pytest.mark.parametrize(
+    ("scheme", "order"), [(n, SCHEMES[n].order) for n in residual_fixed()]
+)  # every registered residual scheme: euler 1, heun 2, leapfrog 2, rk4 4, …
 def test_convergence_order(scheme, order):
     x = torch.rand(50, 2, dtype=D, generator=torch.Generator().manual_seed(5)) * 2 - 1
     depths = [16, 32, 64, 128, 256]
     errors = []
     for L in depths:
         net, A, b = _nonlinear_field_net(scheme, L)
-        ref = _reference(A, b, x, second_order=scheme == "leapfrog")
+        ref = _reference(A, b, x, second_order=SCHEMES[scheme].second_order)
         errors.append((net(x) - ref).abs().max().item())
     slope = np.polyfit(np.log(depths), np.log(errors), 1)[0]
     assert abs(-slope - order) < 0.1, (scheme, slope, errors)
 
 
-@pytest.mark.parametrize("scheme", ["map", "euler", "heun", "leapfrog", "ode"])
+@pytest.mark.parametrize("scheme", list(SCHEMES))
 def test_gradcheck_every_scheme(scheme):
     kw = dict(readout="sigmoid", dtype=D, seed=3, scale=0.8)
     if scheme == "map":
@@ -228,7 +231,7 @@ def test_with_scheme_reads_a_resnet_as_its_ode():
     assert (net(x) - ref).abs().max() < 5e-3  # Euler is first order: O(1/L)
 
 
-@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "softplus", "leaky_relu", "identity"])
+@pytest.mark.parametrize("act", list(ACTIVATIONS))
 def test_networks_pickle(act):
     import pickle
 

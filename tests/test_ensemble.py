@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import deepdyn as dd
+from deepdyn.dynamics import residual_fixed
 
 D = torch.float64
 SCALES = [0.5, 1.0, 1.5, 2.0]
@@ -20,7 +21,7 @@ def _build(kind, **kw):
     return dd.ResNet(2, 3, 5, scheme=kind, field="bottleneck", hidden=4, lift="affine", **common)
 
 
-@pytest.mark.parametrize("kind", ["mlp", "euler", "heun", "leapfrog", "ode-rk4", "ode"])
+@pytest.mark.parametrize("kind", ["mlp", *residual_fixed(), "ode-rk4", "ode"])
 def test_member_equals_network_alone(kind):
     E = len(SCALES)
     ens = _build(kind, ensemble=E, seed=10, scale=SCALES)

@@ -79,6 +79,10 @@ def test_spec_is_frozen_and_canonical():
          'per-member T or h is for the fixed-step schemes, not "ode"'),
         ({"in_features": 2, "width": 3, "depth": 2, "ode": {"solver": "rk45"}},
          'solver "rk45" unknown'),
+        ({"in_features": 3, "width": 2, "depth": 2, "lift": "pad"},
+         r'lift "pad" needs width ≥ input dimension \(3\), got width 2: use lift="affine"'),
+        ({"in_features": 3, "width": 4, "depth": 2, "lift": "identity"},
+         'lift "identity" needs width = input dimension'),
     ],
 )  # fmt: skip
 def test_bad_specs_are_one_line_errors(data, message):

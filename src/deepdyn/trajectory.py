@@ -91,7 +91,10 @@ class Trajectory:
         is_layer[list(self.layer_index)] = True
         coords = {
             "layer": np.arange(self.states.shape[0]),
-            "time": ("layer", _np(self.times)),
+            "time": (
+                ("layer",) if self.times.dim() == 1 else ("ensemble", "layer"),
+                _np(self.times),
+            ),
             "width": ("layer", np.asarray(self.widths)),
             "is_layer": ("layer", is_layer),
         }
@@ -114,7 +117,8 @@ class Trajectory:
 
 @dataclass
 class History:
-    """Training history: the loss curve and Φ̃(x, l, τ) of a probe set (thesis eq. 3.9).
+    """Training history: the curves of every metric and Φ̃(x, l, τ) of a probe set (thesis
+    eq. 3.9).
 
     Attributes:
         loss: (iteration,) or (iteration, ensemble) training loss per optimizer step.
@@ -122,6 +126,12 @@ class History:
         states: (step, layer, [ensemble,] sample, component) probe trajectories, or None.
         times: (layer,) layer times of the probe trajectories.
         test_loss: (iteration,) or (iteration, ensemble) loss on a held-out set, or None.
+        metrics: every curve by name, ``loss`` and ``test_loss`` included: (iteration,
+            [ensemble]) each — ``accuracy`` and ``test_accuracy`` for classifiers, and what a
+            trainer adds (MSA: ``hamiltonian``, ``residual``; ``seconds`` is (iteration,)).
+            A metric also reads as an attribute: ``history.accuracy``.
+        stopped_at: the iteration at which training stopped early (a non-finite loss with
+            ``on_nonfinite="stop"``), or None.
     """
 
     loss: torch.Tensor
@@ -130,6 +140,22 @@ class History:
     times: torch.Tensor | None = None
     test_loss: torch.Tensor | None = None
     ensemble: int | None = None
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+    stopped_at: int | None = None
+
+    def __post_init__(self) -> None:
+        curves = {"loss": self.loss}
+        if self.test_loss is not None:
+            curves["test_loss"] = self.test_loss
+        self.metrics = {**curves, **{k: v for k, v in self.metrics.items() if v is not None}}
+
+    def __getattr__(self, name: str) -> Any:
+        metrics = self.__dict__.get("metrics") or {}
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(
+            f"History has no attribute or metric {name!r} (metrics: {', '.join(metrics)})"
+        )
 
     def trajectory(self, i: int) -> Trajectory:
         """The probe trajectory at the i-th snapshot."""
@@ -146,21 +172,23 @@ class History:
         )
 
     def to_xarray(self) -> xr.Dataset:
-        """As an ``xarray.Dataset``: ``loss`` over (iteration, [ensemble]) and ``states`` over
-        (step, layer, [ensemble,] sample, component)."""
+        """As an ``xarray.Dataset``: every metric over (iteration, [ensemble]) and ``states``
+        over (step, layer, [ensemble,] sample, component)."""
         ldims = ["iteration"] + (["ensemble"] if self.ensemble is not None else [])
-        data: dict[str, Any] = {"loss": (ldims, _np(self.loss))}
+        data: dict[str, Any] = {}
+        for name, curve in self.metrics.items():
+            data[name] = (ldims[: curve.dim()], _np(curve))
         coords: dict[str, Any] = {}
-        if self.test_loss is not None:
-            data["test_loss"] = (ldims, _np(self.test_loss))
         if self.states is not None and self.times is not None:
             sdims = ["step", "layer", "sample", "component"]
             if self.ensemble is not None:
                 sdims.insert(2, "ensemble")
             data["states"] = (sdims, _np(self.states))
             coords["step"] = np.asarray(self.snapshot_steps)
-            coords["time"] = ("layer", _np(self.times))
-        return xr.Dataset(data, coords=coords)
+            tdims = ("layer",) if self.times.dim() == 1 else ("ensemble", "layer")
+            coords["time"] = (tdims, _np(self.times))
+        attrs = {"stopped_at": -1 if self.stopped_at is None else self.stopped_at}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

@@ -24,7 +24,6 @@ DATASETS = tuple(n for n in ("rings", "moons", "spirals", "xor", "gaussians", "s
 ARCHITECTURES = {"mlp": "map", "resnet": "euler", "second_order": "leapfrog", "ode": "ode"}
 ACTIVATIONS = tuple(n for n in _ACTIVATIONS if n != "identity")
 INITIALIZERS = tuple(n for n in _INITIALIZERS if n != "zero")
-OPTIMIZERS = ELEMENTWISE  # members of nothing here, but the same vocabulary as deepdyn.fit
 AUGMENTATIONS = ("pad", "affine")
 
 
@@ -48,7 +47,7 @@ class Settings(BaseModel):
     augmentation: Literal[AUGMENTATIONS] = "pad"  # type: ignore[valid-type]
     init: Literal[INITIALIZERS] = "uniform"  # type: ignore[valid-type]
     scale: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
-    optimizer: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
+    optimizer: Literal[ELEMENTWISE] = "adam"  # type: ignore[valid-type]  # deepdyn.fit's names
     lr: Annotated[float, Field(ge=1e-6, le=10.0)] = 0.02
     batch_size: Annotated[int, Field(ge=0, le=2000)] = 0
     points: Annotated[int, Field(ge=10, le=2000)] = 400

@@ -204,6 +204,17 @@ class NetworkSpec:
             d = self.in_features
             lift = "identity" if not sch.residual or d == C else ("pad" if d < C else "affine")
         put(self, "lift", lift)
+        c0 = self.in_features if not sch.residual else C
+        if lift == "identity" and c0 != self.in_features:
+            raise ValueError(
+                f'lift "identity" needs width = input dimension ({self.in_features}), got width '
+                f'{c0}: use lift="pad" or lift="affine"'
+            )
+        if lift == "pad" and c0 < self.in_features:
+            raise ValueError(
+                f'lift "pad" needs width ≥ input dimension ({self.in_features}), got width {c0}: '
+                'use lift="affine"'
+            )
         if self.readout is not None:
             _checks.choice("readout", self.readout, TERMINALS)
         _checks.choice("readout map", self.readout_map, READOUT_MAPS)

@@ -38,7 +38,7 @@ OptimizerSpec = str | torch.optim.Optimizer | Callable[[list[torch.nn.Parameter]
 Progress = Callable[[int, int, str], None]
 Callback = Callable[[int, torch.Tensor], None]
 Check = Callable[[torch.Tensor], None]
-StepFn = Callable[[torch.Tensor, torch.Tensor, Check], torch.Tensor]
+StepFn = Callable[[torch.Tensor, torch.Tensor, Check, list[torch.Tensor]], torch.Tensor]
 
 
 def fit(
@@ -135,6 +135,9 @@ def fit(
 
     losses: list[torch.Tensor] = []
     test_losses: list[torch.Tensor] = []
+    accuracy: list[torch.Tensor] = []
+    test_accuracy: list[torch.Tensor] = []
+    classifier = loss_name != "mse"
     states: list[torch.Tensor] = []
     times: torch.Tensor | None = None
     batch_iter = batches(n, batch_size, seed)
@@ -151,7 +154,10 @@ def fit(
             times = snapshot()
         if test is not None:
             with torch.no_grad():
-                test_losses.append(_losses.per_member(net, test[0], test[1], loss_name))
+                outs: list[torch.Tensor] = []
+                test_losses.append(_losses.per_member(net, test[0], test[1], loss_name, outs))
+                if classifier:
+                    test_accuracy.append(_accuracy(outs[0], test[1], loss_name, X.dim()))
         idx = next(batch_iter)
         if idx is None:
             Xb, tb = X, target
@@ -159,8 +165,15 @@ def fit(
             idx = idx.to(X.device)
             Xb = X.index_select(X.dim() - 2, idx)
             tb = target.index_select(1 if X.dim() == 3 else 0, idx)
-        per = step_fn(Xb, tb, partial(_check_loss, step=step, net=net, hint=hint)).detach()
+        outputs: list[torch.Tensor] = []
+        check = partial(_check_loss, step=step, net=net, hint=hint)
+        per = step_fn(Xb, tb, check, outputs).detach()
         losses.append(per)
+        if classifier:
+            if not outputs:  # newton: the loss was not computed from the batch outputs
+                with torch.no_grad():
+                    _losses.per_member(net, Xb, tb, loss_name, outputs)
+            accuracy.append(_accuracy(outputs[0], tb, loss_name, X.dim()))
         if callback is not None:
             callback(step, per if net.ensemble is not None else per[0])
         if progress is not None:
@@ -173,6 +186,11 @@ def fit(
         t = torch.stack(rows).cpu()  # (iteration, ensemble)
         return t if net.ensemble is not None else t[:, 0]
 
+    metrics = {}
+    if accuracy:
+        metrics["accuracy"] = curve(accuracy)
+    if test_accuracy:
+        metrics["test_accuracy"] = curve(test_accuracy)
     return History(
         loss=curve(losses),
         snapshot_steps=sorted(schedule),
@@ -180,7 +198,17 @@ def fit(
         times=times,
         test_loss=curve(test_losses) if test_losses else None,
         ensemble=net.ensemble,
+        metrics=metrics,
     )
+
+
+def _accuracy(out: torch.Tensor, target: torch.Tensor, loss: str, x_dims: int) -> torch.Tensor:
+    """(members,) accuracy of logits ``out`` (ensemble, sample, output); targets with an
+    ensemble axis when X had one."""
+    t = target if x_dims == 3 else target.unsqueeze(0)
+    acc = _losses.accuracy(out, t, loss)
+    assert acc is not None
+    return acc
 
 
 # --------------------------------------------------------------------------- validation
@@ -253,7 +281,8 @@ def _stepper(
         if optimizer == "newton":
             damping = _checks.positive("newton_damping", damping)
             hint = f"raise the damping (newton_damping={damping:g}) or use another optimizer"
-            return hint, NewtonStepper(net, loss, regularizer, damping)
+            newton = NewtonStepper(net, loss, regularizer, damping)
+            return hint, lambda Xb, tb, check, _outputs: newton(Xb, tb, check)
         lr = _checks.positive("lr", lr)
         factory = OPTIMIZERS[optimizer]
         assert factory is not None
@@ -277,12 +306,15 @@ def _stepper(
                          "net.parameters()")  # fmt: skip
     hint = f"lower the learning rate (lr={opt.param_groups[0].get('lr', lr)!r})"
 
-    def step_fn(Xb: torch.Tensor, tb: torch.Tensor, check: Check) -> torch.Tensor:
+    def step_fn(
+        Xb: torch.Tensor, tb: torch.Tensor, check: Check, outputs: list[torch.Tensor]
+    ) -> torch.Tensor:
         first: list[torch.Tensor] = []
 
         def closure() -> torch.Tensor:
             opt.zero_grad()
-            obj, per = _losses.objective(net, Xb, tb, loss, regularizer)
+            keep = outputs if not first else None
+            obj, per = _losses.objective(net, Xb, tb, loss, regularizer, keep)
             if not first:
                 check(per.detach())  # before the update: θ stays finite
                 first.append(per.detach())

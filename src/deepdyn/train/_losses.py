@@ -165,15 +165,37 @@ def data_loss(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tenso
     return ((out - t) ** 2).mean(dim=(1, 2))
 
 
-def per_member(net: Network, X: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+def per_member(
+    net: Network,
+    X: torch.Tensor,
+    target: torch.Tensor,
+    loss: str,
+    keep: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
     """(members,) data loss of each member, mean over its samples; no validation.
 
-    ``loss`` is a resolved name and ``target`` the output of :func:`check_targets`.
+    ``loss`` is a resolved name and ``target`` the output of :func:`check_targets`. ``keep``
+    receives the (detached) outputs the loss was computed from, (ensemble, sample, output).
     """
     out = net(X) if loss == "mse" else net.logits(X)  # bce, cross_entropy: from the logits
     if net.ensemble is None:
         out = out.unsqueeze(0)  # (ensemble=1, sample, output)
+    if keep is not None:
+        keep.append(out.detach())
     return data_loss(out, target, loss)
+
+
+def accuracy(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor | None:
+    """(members,) fraction of correct labels from the logits ``out`` (ensemble, sample,
+    output) of a classifier (bce: logit > 0; cross_entropy: the largest); None for mse."""
+    if loss == "mse":
+        return None
+    M, n, _ = out.shape
+    if loss == "cross_entropy":
+        hit = out.argmax(-1) == target.expand(M, n)
+    else:
+        hit = (out > 0).to(target.dtype) == target.expand_as(out)
+    return hit.to(torch.float64).reshape(M, -1).mean(dim=1)
 
 
 def penalty(net: Network, regularizer: Regularizer) -> torch.Tensor | None:
@@ -197,14 +219,19 @@ def penalty(net: Network, regularizer: Regularizer) -> torch.Tensor | None:
 
 
 def objective(
-    net: Network, X: torch.Tensor, target: torch.Tensor, loss: str, regularizer: Regularizer
+    net: Network,
+    X: torch.Tensor,
+    target: torch.Tensor,
+    loss: str,
+    regularizer: Regularizer,
+    keep: list[torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(objective, per-member losses): the objective is Σ_members (loss + regularizer).
 
     A regularizer of shape () enters the objective once; in the per-member losses it is shared
-    equally, so they still sum to the objective.
+    equally, so they still sum to the objective. ``keep`` as for :func:`per_member`.
     """
-    per = per_member(net, X, target, loss)
+    per = per_member(net, X, target, loss, keep)
     r = penalty(net, regularizer)
     if r is None:
         return per.sum(), per

@@ -25,16 +25,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
-import xarray as xr
 
 from deepdyn import _checks
 from deepdyn.dynamics import SCHEMES, Network
-from deepdyn.train import _losses
-from deepdyn.train._problem import Problem, problem, running_cost, terminal_loss
+from deepdyn.train._problem import Problem, problem, regularization, running_cost, terminal_loss
 from deepdyn.train.pmp._costates import backward, fixed_schemes, forward, hamiltonian
 from deepdyn.train.pmp._result import member_norm
 from deepdyn.trajectory import History
@@ -45,33 +42,12 @@ ON_NONFINITE = ("raise", "stop")
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass
-class PMPHistory(History):
-    """A :class:`deepdyn.History` with the PMP quantities of every iteration.
-
-    Attributes (besides History's ``loss`` and ``test_loss``, (iteration, [ensemble])):
-        hamiltonian: (iteration, [ensemble]) Σ_l H_l at θ before the update.
-        residual: (iteration, [ensemble]) the PMP residual max_l ‖Σ_samples ∂H_l/∂θ_l‖.
-        seconds: (iteration,) wall-clock seconds from the start to the end of each iteration.
-        stopped_at: the iteration whose loss was not finite (``on_nonfinite="stop"``), or None.
-    """
-
-    hamiltonian: torch.Tensor | None = None
-    residual: torch.Tensor | None = None
-    seconds: torch.Tensor | None = None
-    stopped_at: int | None = None
-
-    def to_xarray(self) -> xr.Dataset:
-        ds = super().to_xarray()
-        dims = ["iteration"] + (["ensemble"] if self.ensemble is not None else [])
-        for name in ("hamiltonian", "residual"):
-            value = getattr(self, name)
-            if value is not None:
-                ds[name] = (dims, value.detach().cpu().numpy())
-        if self.seconds is not None:
-            ds["seconds"] = (("iteration",), self.seconds.numpy())
-        ds.attrs["stopped_at"] = -1 if self.stopped_at is None else self.stopped_at
-        return ds
+PMPHistory = History
+"""What :func:`msa` returns: a :class:`deepdyn.History` whose ``metrics`` also hold, per
+iteration, ``hamiltonian`` (Σ_l H_l at θ before the update), ``residual`` (the PMP residual
+max_l ‖Σ_samples ∂H_l/∂θ_l‖) and ``seconds`` (wall-clock from the start); ``stopped_at`` marks
+the iteration whose loss was not finite (``on_nonfinite="stop"``). The name is kept for
+existing code; it is the same class."""
 
 
 def _hint(method: str, rho: float, lr: float) -> str:
@@ -154,9 +130,9 @@ def msa(
         states = forward(net, pb.Xe)
         with torch.no_grad():
             J = terminal_loss(net, states[-1], pb)
-            r = _losses.penalty(net, pb.regularizer)
+            r = regularization(net, pb)
             if r is not None:
-                J = J + (r / net.members if r.dim() == 0 else r)
+                J = J + r
         if not bool(torch.isfinite(J).all()):
             if on_nonfinite == "stop":
                 stopped = k
@@ -188,13 +164,13 @@ def msa(
         return t if net.ensemble is not None else t[:, 0]
 
     loss_curve = curve("loss")
-    return PMPHistory(
+    metrics = {"hamiltonian": curve("H"), "residual": curve("res"),
+               "seconds": torch.tensor(seconds, dtype=torch.float64)}  # fmt: skip
+    return History(
         loss=loss_curve if loss_curve is not None else torch.zeros(0),
         test_loss=curve("test"),
         ensemble=net.ensemble,
-        hamiltonian=curve("H"),
-        residual=curve("res"),
-        seconds=torch.tensor(seconds, dtype=torch.float64),
+        metrics={k: v for k, v in metrics.items() if v is not None},
         stopped_at=stopped,
     )
 
