@@ -22,7 +22,6 @@ import xarray as xr
 
 from deepdyn import experiments
 from deepdyn.experiments import Experiment
-from deepdyn.experiments._registry import _REGISTRY
 
 TOY = "toy-sweep"
 
@@ -58,22 +57,21 @@ def _numbers(ds: xr.Dataset) -> dict[str, float]:
 
 
 def toy() -> Experiment:
-    """The registered toy entry (registering it if needed)."""
-    if TOY not in _REGISTRY:
-        experiments.register(
-            Experiment(
-                id=TOY,
-                title="Toy sweep",
-                reference="§0",
-                caption="A noisy line.",
-                config=ToySweepConfig,
-                run=_run,
-                figure=_figure,
-                numbers=_numbers,
-                quick={"n": 5},
-            )
-        )
-    return _REGISTRY[TOY]
+    """The registered toy entry (registering it again replaces it with an equal one)."""
+    return experiments.register(
+        Experiment(
+            id=TOY,
+            title="Toy sweep",
+            reference="§0",
+            caption="A noisy line.",
+            config=ToySweepConfig,
+            run=_run,
+            figure=_figure,
+            numbers=_numbers,
+            quick={"n": 5},
+        ),
+        replace=True,
+    )
 
 
 # ---- a batched toy: seeds run as one batch; every batch leaves a mark file
@@ -113,23 +111,22 @@ def _batched_run(config, progress):
 
 
 def batched() -> Experiment:
-    """The registered batched toy entry (registering it if needed)."""
-    if BATCHED not in _REGISTRY:
-        experiments.register(
-            Experiment(
-                id=BATCHED,
-                title="Toy batched sweep",
-                reference="§0",
-                caption="Noise by seed.",
-                config=BatchedConfig,
-                run=_batched_run,
-                figure=_figure,
-                numbers=_numbers,
-                batch=_batch,
-                batch_fields=("seed",),
-            )
-        )
-    return _REGISTRY[BATCHED]
+    """The registered batched toy entry (registering it again replaces it with an equal one)."""
+    return experiments.register(
+        Experiment(
+            id=BATCHED,
+            title="Toy batched sweep",
+            reference="§0",
+            caption="Noise by seed.",
+            config=BatchedConfig,
+            run=_batched_run,
+            figure=_figure,
+            numbers=_numbers,
+            batch=_batch,
+            batch_fields=("seed",),
+        ),
+        replace=True,
+    )
 
 
 def marks(folder: Path) -> list[tuple[list[int], int]]:

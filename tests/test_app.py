@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 import deepdyn
 from deepdyn.app import Session, Settings, create_app, decode, encode, export_config
-from deepdyn.app._session import build_network
 from deepdyn.experiments.train_network import Config as TrainConfig
 
 
@@ -193,8 +192,8 @@ def test_every_architecture_and_dataset_gives_finite_frames(arch, dataset):
 
 def test_second_order_is_leapfrog_and_ode_is_rk4():
     s = Settings(architecture="second_order", width=2, depth=4)
-    assert build_network(s, 2, 2).scheme == "leapfrog"
-    ode = build_network(Settings(architecture="ode", width=2, depth=4), 2, 2)
+    assert Session(s).net.scheme == "leapfrog"  # the default data: 2 inputs, 2 classes
+    ode = Session(Settings(architecture="ode", width=2, depth=4)).net
     assert ode.scheme == "ode" and ode.ode.solver == "rk4"
 
 

@@ -19,7 +19,7 @@ def test_quick_run_figure_and_numbers(tmp_path):
     calls = []
     ds = entry.run(_quick(), lambda done, total, msg: calls.append((done, total)))
     assert calls[-1] == (4, 4)  # 1 activation × 2 targets × 2 widths
-    np.testing.assert_array_equal(ds["best_rms"].values, ds["rms"].min("seed").values)
+    np.testing.assert_array_equal(ds["best_rms"].values, ds["rms"].min("ensemble").values)
     assert bool((ds["sup"] >= ds["rms"]).all())  # sup |e| ≥ RMS |e| on the same grid
     # the slope is the least-squares line through (log N, log best error), recomputed here
     logn = np.log(ds["width"].values.astype(float))

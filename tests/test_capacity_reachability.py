@@ -50,7 +50,7 @@ def test_quick_run_figure_and_numbers(tmp_path):
     ds = entry.run(_cfg(), None)
     assert ds["probability"].dims == ("depth", "width", "m")
     np.testing.assert_array_equal(
-        ds["probability"].values, (ds["loss"] < ds.attrs["epsilon"]).mean("seed").values
+        ds["probability"].values, (ds["loss"] < ds.attrs["epsilon"]).mean("ensemble").values
     )
     nums = entry.numbers(ds)
     assert 0 <= nums["mean_probability"] <= 1 and "p_L2_C6_m2" in nums

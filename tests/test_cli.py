@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 from deepdyn import experiments
 from deepdyn.cli import app, main
-from deepdyn.experiments._registry import _unregister
 
 TOY = "toy-cli"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -62,7 +61,7 @@ def toy():
         )
     )
     yield experiment
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 def _deepdyn(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

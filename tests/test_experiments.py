@@ -18,7 +18,6 @@ from PIL import Image
 
 from deepdyn import experiments
 from deepdyn.experiments import Experiment, make_config, run_experiment
-from deepdyn.experiments._registry import _unregister
 
 TOY = "toy-test"
 
@@ -75,7 +74,7 @@ def toy():
         )
     )
     yield experiment
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 # ---------------------------------------------------------------- registry
@@ -91,7 +90,7 @@ def test_registry_get_catalogue_and_duplicates(toy):
 
 
 def test_unregister_removes_the_entry(toy):
-    _unregister(TOY)
+    experiments.unregister(TOY)
     assert all(e.id != TOY for e in experiments.catalogue())
     with pytest.raises(ValueError, match="unknown"):
         experiments.get(TOY)

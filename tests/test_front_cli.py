@@ -90,9 +90,9 @@ def test_one_config_is_singular(capsys, tmp_path, monkeypatch):
             capsys, "sweep", _toy_sweep.TOY, "--grid", "n=5", "--store", str(tmp_path / "s")
         )
     finally:
-        from deepdyn.experiments._registry import _unregister
+        from deepdyn import experiments
 
-        _unregister(_toy_sweep.TOY)
+        experiments.unregister(_toy_sweep.TOY)
     assert code == 0, err
     assert "1 config: 1 finished" in out and "1 configs" not in out
 

@@ -19,7 +19,6 @@ import xarray as xr
 from deepdyn import experiments
 from deepdyn.cli import main
 from deepdyn.experiments import Experiment
-from deepdyn.experiments._registry import _unregister
 
 IDS = ("toy-out-a", "toy-out-b")
 
@@ -60,7 +59,7 @@ def toys():
     ]
     yield made
     for i in IDS:
-        _unregister(i)
+        experiments.unregister(i)
 
 
 def _deepdyn(capsys, *args: str) -> tuple[int, str]:

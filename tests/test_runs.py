@@ -26,7 +26,6 @@ from typer.testing import CliRunner
 from deepdyn import experiments
 from deepdyn.cli import app
 from deepdyn.experiments import Experiment, make_config
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store
 
 TOY = "toy-runs"
@@ -78,7 +77,7 @@ def toy():
         )
     )
     yield experiment
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 @pytest.fixture

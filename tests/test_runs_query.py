@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 from deepdyn import experiments
 from deepdyn.cli import app, main
 from deepdyn.experiments import Experiment
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store, resolve
 
 TOY = "toy-query"
@@ -73,7 +72,7 @@ def toy():
         )
     )
     yield experiment
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from _toy_sweep import BATCHED, TOY, batched, marks, toy
+from deepdyn import experiments
 from deepdyn.cli import app
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store, expand_grid, plan, sweep
 
 
 @pytest.fixture
 def experiment():
     yield toy()
-    _unregister(TOY)
+    experiments.unregister(TOY)
 
 
 def test_expand_grid_product_and_values(experiment):
@@ -141,7 +141,7 @@ def test_cli_sweep_errors(experiment, tmp_path, capsys):
 @pytest.fixture
 def batched_toy():
     yield batched()
-    _unregister(BATCHED)
+    experiments.unregister(BATCHED)
 
 
 def test_plan_groups_by_everything_but_the_batch_fields(batched_toy):
@@ -162,7 +162,7 @@ def test_plan_groups_by_everything_but_the_batch_fields(batched_toy):
         configs = expand_grid(plain, {"n": ["3"]}, seeds=5)
         assert len(plan(plain, list(enumerate(configs)), group_size=64, workers=1)) == 5
     finally:
-        _unregister(TOY)
+        experiments.unregister(TOY)
 
 
 def test_sweep_runs_each_group_as_one_batch_and_a_bad_seed_alone(batched_toy, tmp_path):

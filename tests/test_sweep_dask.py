@@ -12,15 +12,15 @@ import pytest
 from distributed import Client, LocalCluster
 
 from _toy_sweep import BATCHED, batched, marks
+from deepdyn import experiments
 from deepdyn.cli import main
-from deepdyn.experiments._registry import _unregister
 from deepdyn.runs import Store, sweep
 
 
 @pytest.fixture
 def batched_toy():
     yield batched()
-    _unregister(BATCHED)
+    experiments.unregister(BATCHED)
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ from deepdyn.dynamics import (
     register_scheme,
 )
 from deepdyn.train import fit
-from deepdyn.trajectory import History, Trajectory
+from deepdyn.trajectory import DIMENSIONS, History, Trajectory
 
 __all__ = [
+    "DIMENSIONS",
     "MLP",
     "History",
     "Network",

@@ -10,6 +10,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 
+def one_line(message: str | BaseException) -> str:
+    """``message`` on one line (whitespace runs become one space); an exception is prefixed by
+    its type: ``ValueError: width must be ≥ 1, got 0``. For run logs, the index and the CLI."""
+    if isinstance(message, BaseException):
+        text = one_line(str(message))
+        return f"{type(message).__name__}: {text}" if text else type(message).__name__
+    return " ".join(message.split())
+
+
 def choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``; else a ValueError naming them.
 

@@ -27,15 +27,19 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from deepdyn import experiments
-from deepdyn.app._cli import playground_command
+from deepdyn._checks import one_line
+from deepdyn.app import playground_command
 from deepdyn.dynamics import NetworkSpec
 from deepdyn.runs import (
     GROUP_SIZE,
+    Progress,
+    Result,
     RunInfo,
     Store,
     SweepItem,
     compare,
     connect,
+    deepdyn_version,
     expand_grid,
     export_mlflow,
     format_value,
@@ -49,7 +53,6 @@ from deepdyn.runs import (
     write_csv,
     write_parquet,
 )
-from deepdyn.runs._experiment import Progress, Result, deepdyn_version
 
 
 def _no_flag_type(display: Any) -> Any:
@@ -614,7 +617,7 @@ def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"error: {one_line(message)}", file=sys.stderr)
     sys.exit(code)
 
 

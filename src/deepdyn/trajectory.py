@@ -1,17 +1,57 @@
 """Trajectory Φ(x, l) and History Φ̃(x, l, τ) (thesis eq. 3.8, 3.9).
 
 Dimension names follow DESIGN.md: ``step`` (training step τ), ``layer``, ``ensemble``,
-``sample``, ``component``.
+``sample``, ``component``; :data:`DIMENSIONS` is the whole vocabulary, for every xarray dim
+deepdyn writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
 import xarray as xr
+
+DIMENSIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "step": "training step τ",
+        "iteration": "iteration of an optimizer or of MSA",
+        "layer": "layer l = 0 … L (a state Φ(x, l))",
+        "time": "continuous time t of a flow",
+        "ensemble": "member of an ensemble (not seed, member or trial; a seed is a coordinate)",
+        "sample": "one input point of a data set",
+        "component": "a coordinate of the state z (C of them)",
+        "input": "a coordinate of the input x",
+        "output": "a coordinate of the output",
+        "region": "a linear region",
+        "vertex": "a vertex of a region's polygon",
+        "unit": "a neuron",
+        "end": "the lower and upper end of a confidence interval",
+        "line": "a line of a grid drawn through the flow",
+        "point": "a point along a grid line",
+        "x": "abscissa of a 1-D plot",
+        "y": "ordinate of a plot",
+        "gx": "mesh column of a 2-D level set or field",
+        "gy": "mesh row of a 2-D level set or field",
+    }
+)
+"""The dimension vocabulary of DESIGN.md: every dim of an array deepdyn stores is one of these,
+possibly tagged (:func:`in_vocabulary`), or a study axis its catalogue entry declares
+(``Experiment.dims``: a γ, a width, an architecture …)."""
+
+
+def in_vocabulary(dim: str) -> bool:
+    """Whether ``dim`` is a :data:`DIMENSIONS` name or one tagged with ``_<tag>``.
+
+    A tag separates arrays of one dataset that differ in size along a vocabulary axis:
+    ``layer_L16`` (the layers of the depth-16 network), ``component_resnet2``.
+    """
+    base, sep, tag = dim.partition("_")
+    return dim in DIMENSIONS or (bool(sep and tag) and base in DIMENSIONS)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 networks (§8.1), norms of the states along depth (§8.1.3), geometry of layers (§7: Jacobians,
 pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6)."""
 
+from deepdyn.analysis._rates import loglog_fit
 from deepdyn.analysis.born_dead import (
     BornDead,
     born_dead_bound,
@@ -76,6 +77,7 @@ __all__ = [
     "invert_step",
     "jacobians",
     "linear_regions",
+    "loglog_fit",
     "lyapunov_exponents",
     "metric_ellipses",
     "pullback_metrics",

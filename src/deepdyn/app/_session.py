@@ -24,8 +24,8 @@ from deepdyn import data
 from deepdyn.analysis import activation_norms, dead_neurons, gradient_norms
 from deepdyn.app._settings import Settings, network_spec
 from deepdyn.dynamics import Network, build
-from deepdyn.train import OPTIMIZERS, batches, compute_loss
-from deepdyn.viz._arrays import deform_grid, grid_lines, propagate
+from deepdyn.train import OPTIMIZERS, accuracy, batches, compute_loss
+from deepdyn.viz import deform_grid, grid_lines, propagate
 
 GRID_POINTS = 40  # points per grid line
 MAX_CURVE = 2000  # loss-curve points kept (thinned by half beyond)
@@ -162,9 +162,7 @@ class Session:
 
     def _accuracy(self) -> float:
         with torch.no_grad():
-            out = self.net(self.Xt)
-        pred = (out[:, 0] > 0.5).long() if self.classes == 2 else out.argmax(1)
-        return float((pred == self.yt).float().mean())
+            return float(accuracy(self.net(self.Xt), self.yt))
 
     def setup(self) -> dict[str, Any]:
         """The static part of the views: the data and the input square."""

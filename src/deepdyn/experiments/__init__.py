@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 
 from deepdyn.experiments._describe import FieldInfo, describe
-from deepdyn.experiments._registry import catalogue, get, register
+from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
-from deepdyn.runs._experiment import (
+from deepdyn.runs import (
     Experiment,
     Progress,
+    ProgressCounter,
     ProgressFactory,
     Result,
     copy_entry,
@@ -25,6 +26,7 @@ __all__ = [
     "Experiment",
     "FieldInfo",
     "Progress",
+    "ProgressCounter",
     "ProgressFactory",
     "Result",
     "catalogue",
@@ -37,6 +39,7 @@ __all__ = [
     "register",
     "reproduce",
     "run_experiment",
+    "unregister",
     "write_report",
 ]
 

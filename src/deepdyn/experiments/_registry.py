@@ -7,18 +7,23 @@ from deepdyn.runs import Experiment
 _REGISTRY: dict[str, Experiment] = {}
 
 
-def register(experiment: Experiment) -> Experiment:
-    """Add ``experiment`` to the catalogue (registration order is report order); returns it."""
+def register(experiment: Experiment, *, replace: bool = False) -> Experiment:
+    """Add ``experiment`` to the catalogue (registration order is report order); returns it.
+
+    An id already registered is a ValueError unless ``replace``: then the new entry takes the
+    old one's place (and position)."""
     if not isinstance(experiment, Experiment):
         raise TypeError(f"register expects an Experiment, got {type(experiment).__name__}")
-    if experiment.id in _REGISTRY:
-        raise ValueError(f'experiment "{experiment.id}" is already registered')
+    if experiment.id in _REGISTRY and not replace:
+        raise ValueError(
+            f'experiment "{experiment.id}" is already registered: pass replace=True to replace it'
+        )
     _REGISTRY[experiment.id] = experiment
     return experiment
 
 
-def _unregister(experiment_id: str) -> None:
-    """Remove an entry (for tests); a missing id is ignored."""
+def unregister(experiment_id: str) -> None:
+    """Remove the entry ``experiment_id`` from the catalogue; a missing id is ignored."""
     _REGISTRY.pop(experiment_id, None)
 
 

@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deepdyn._files import write_text
 from deepdyn.experiments._registry import catalogue, get
-from deepdyn.runs._experiment import (
+from deepdyn.runs import (
     Experiment,
     ProgressFactory,
     Result,
-    _write_text,
     copy_entry,
     deepdyn_version,
     make_config,
     run_experiment,
+    run_id,
 )
-from deepdyn.runs._store import run_id
 
 if TYPE_CHECKING:
     from deepdyn.runs import Store
@@ -131,9 +131,9 @@ def write_report(
 </html>
 """
     index = out / "index.html"
-    _write_text(index, page)
+    write_text(index, page)
     summary = {r.experiment_id: {**r.numbers, "seconds": r.seconds} for r in results}
-    _write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
+    write_text(out / "numbers.json", json.dumps(summary, indent=2) + "\n")
     return index
 
 

@@ -20,8 +20,9 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
+from deepdyn.analysis import loglog_fit
 from deepdyn.dynamics import MLP
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import fit
 
 TARGETS = ("sin1d", "sincos2d")
@@ -85,7 +86,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     curves = np.zeros((A, W, x_plot.shape[0]))
     n2 = cfg.test_2d
     err2d = np.zeros((A, n2, n2))
-    done, total = 0, A * T * W
+    count = ProgressCounter(progress, A * T * W)
     for i, act in enumerate(cfg.activations):
         for j, name in enumerate(TARGETS):
             X = _grid(name, cfg.train_1d if name == "sin1d" else cfg.train_2d)
@@ -114,20 +115,17 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
                         curves[i, k] = net(x_plot)[best, :, 0].numpy()
                     elif k == W - 1:
                         err2d[i] = diff[best].reshape(n2, n2).numpy()
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"{act} {name} N={width}")
+                count(f"{act} {name} N={width}")
     best_rms = rms.min(-1)  # (activation, target, width)
-    logn = np.log(np.asarray(cfg.widths, dtype=float))
     slopes = np.zeros((A, T))
     for i in range(A):
         for j in range(T):
-            slopes[i, j] = np.polyfit(logn, np.log(best_rms[i, j]), 1)[0]
+            slopes[i, j] = loglog_fit(cfg.widths, best_rms[i, j])[0]
     u2 = np.linspace(-1.0, 1.0, n2)
     return xr.Dataset(
         {
-            "rms": (("activation", "target", "width", "seed"), rms),
-            "sup": (("activation", "target", "width", "seed"), sup),
+            "rms": (("activation", "target", "width", "ensemble"), rms),
+            "sup": (("activation", "target", "width", "ensemble"), sup),
             "best_rms": (("activation", "target", "width"), best_rms),
             "slope": (("activation", "target"), slopes),
             "curve": (("activation", "width", "x"), curves),
@@ -138,7 +136,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "activation": list(cfg.activations),
             "target": list(TARGETS),
             "width": list(cfg.widths),
-            "seed": np.arange(S),
+            "ensemble": np.arange(S),
             "x": x_plot[:, 0].numpy(),
             "gx": u2,
             "gy": u2,
@@ -229,6 +227,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("activation", "target", "width"),
         quick={
             "widths": (2, 8),
             "activations": ("tanh",),

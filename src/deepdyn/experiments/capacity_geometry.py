@@ -19,12 +19,17 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
-from deepdyn.analysis.geometry import draw_metric_ellipses, lyapunov_exponents, pullback_metrics
-from deepdyn.analysis.invertibility import check_layers, invert_step
+from deepdyn.analysis import (
+    check_layers,
+    draw_metric_ellipses,
+    invert_step,
+    lyapunov_exponents,
+    pullback_metrics,
+)
 from deepdyn.data import moons
 from deepdyn.dynamics import MLP, Network, ResNet
-from deepdyn.experiments import Experiment, Progress, register
-from deepdyn.train import fit
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.train import accuracy, fit
 
 D = torch.float64
 MODELS = ("resnet", "mlp")
@@ -105,21 +110,20 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     dpts = torch.from_numpy(np.stack([dx.ravel(), dy.ravel()], -1))
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     lyap, acc = [], []
-    for k, (name, net) in enumerate(_nets(cfg).items()):
+    count = ProgressCounter(progress, len(MODELS) + 1)
+    for name, net in _nets(cfg).items():
         fit(net, X, y, optimizer="adam", lr=cfg.lr, steps=cfg.steps)
         with torch.no_grad():
             prob = net(dpts)[:, 0].reshape(101, 101).numpy()
-            acc.append(float(((net(X)[:, 0] > 0.5).long() == y).double().mean()))
+            acc.append(float(accuracy(net(X), y)))
         g0 = pullback_metrics(net, pts)[0]  # (sample, component, component): g^(0)
         data[f"metric_{name}"] = (("point", "row", "col"), g0.numpy())
         data[f"prob_{name}"] = (("dy", "dx"), prob)
         lam = lyapunov_exponents(net, X)  # (layer, sample, component)
         lyap.append(torch.stack([lam.mean(1), lam.quantile(0.1, 1), lam.quantile(0.9, 1)]))
-        if progress is not None:
-            progress(k + 1, len(MODELS) + 1, f"trained {name}")
+        count(f"trained {name}")
     data.update(_fold_and_contraction(cfg))
-    if progress is not None:
-        progress(len(MODELS) + 1, len(MODELS) + 1, "residual steps")
+    count("residual steps")
     return xr.Dataset(
         {
             **data,
@@ -254,6 +258,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("model", "probe", "row", "col", "dx", "dy", "stat", "z"),
         quick={"depth": 4, "samples": 80, "steps": 60, "grid": 7},
     )
 )

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.data import oscillation_function
 from deepdyn.dynamics import MLP
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import fit
 
 
@@ -95,7 +95,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     loss = np.zeros(shape)
     cross = np.zeros(shape, dtype=np.int64)
     regions = np.full(shape, np.nan)  # defined for piecewise-linear σ only
-    done, total = 0, len(cfg.depths) * len(cfg.widths)
+    count = ProgressCounter(progress, len(cfg.depths) * len(cfg.widths))
     for i, L in enumerate(cfg.depths):
         for j, C in enumerate(cfg.widths):
             net = MLP(
@@ -118,15 +118,13 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             cross[i, j] = crossings(yf).reshape(M, S).numpy()
             if cfg.activation in ("relu", "leaky_relu"):
                 regions[i, j] = grid_regions(net, xf).reshape(M, S).numpy()
-            done += 1
-            if progress is not None:
-                progress(done, total, f"L={L} C={C}")
+            count(f"L={L} C={C}")
     reached = loss < cfg.epsilon
     return xr.Dataset(
         {
-            "loss": (("depth", "width", "m", "seed"), loss),
-            "crossings": (("depth", "width", "m", "seed"), cross),
-            "regions": (("depth", "width", "m", "seed"), regions),
+            "loss": (("depth", "width", "m", "ensemble"), loss),
+            "crossings": (("depth", "width", "m", "ensemble"), cross),
+            "regions": (("depth", "width", "m", "ensemble"), regions),
             "probability": (("depth", "width", "m"), reached.mean(-1)),
             "required_crossings": (("m",), 2 * ms - 1),
         },
@@ -134,7 +132,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "depth": list(cfg.depths),
             "width": list(cfg.widths),
             "m": ms,
-            "seed": np.arange(S),
+            "ensemble": np.arange(S),
         },
         attrs={"epsilon": cfg.epsilon, "steps": cfg.steps, "activation": cfg.activation},
     )
@@ -143,7 +141,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
 def figure(ds: xr.Dataset) -> Figure:
     depths, widths, ms = ds["depth"].values, ds["width"].values, ds["m"].values
     eps = float(ds.attrs["epsilon"])
-    mean_cross = ds["crossings"].mean("seed")
+    mean_cross = ds["crossings"].mean("ensemble")
     # (title, data (depth, width, m), vmax, colour map, number format, label m with 2m − 1)
     rows = [
         (f"P(loss < {eps:g})", ds["probability"], 1.0, "viridis", "{:.2f}", False),
@@ -152,7 +150,7 @@ def figure(ds: xr.Dataset) -> Figure:
          True),
     ]  # fmt: skip
     if bool(np.isfinite(ds["regions"].values).all()):
-        mean_regions = ds["regions"].mean("seed")
+        mean_regions = ds["regions"].mean("ensemble")
         rows.append(("mean activation regions (grid)", mean_regions,
                      float(mean_regions.max()), "magma", "{:.1f}", False))  # fmt: skip
     n = len(depths)
@@ -173,7 +171,7 @@ def figure(ds: xr.Dataset) -> Figure:
             if k == n - 1:
                 fig.colorbar(im, ax=ax, shrink=0.85)
     fig.suptitle(
-        f"Reachability of f_m ({ds.attrs['activation']} MLPs, {ds.sizes['seed']} seeds, "
+        f"Reachability of f_m ({ds.attrs['activation']} MLPs, {ds.sizes['ensemble']} seeds, "
         f"{ds.attrs['steps']} Adam steps)\nf_m needs 2m − 1 crossings; a ReLU net of width C and "
         "depth L has at most (C + 1)^L regions",
         fontsize=10,
@@ -211,6 +209,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("depth", "width", "m"),
         quick={
             "widths": (2, 6),
             "depths": (1, 2),

@@ -30,9 +30,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
+from deepdyn.analysis import loglog_fit
 from deepdyn.data import rings
 from deepdyn.dynamics import Network, NeuralODE
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss
 
 D = torch.float64
@@ -127,14 +128,7 @@ def _saved_bytes(net: Network, X: torch.Tensor, y: torch.Tensor) -> tuple[int, f
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     X, y = rings(cfg.samples, seed=cfg.seed, dtype=D)
-    total = len(cfg.tolerances) * 2 + len(cfg.steps) * 2 + 1
-    done = 0
-
-    def tick(msg: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, msg)
+    tick = ProgressCounter(progress, len(cfg.tolerances) * 2 + len(cfg.steps) * 2 + 1)
 
     ref, *_ = _gradient(_net(cfg, rtol=cfg.reference_tol, atol=cfg.reference_tol), X, y)
     tick("reference")
@@ -180,10 +174,6 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         },
         attrs={"samples": cfg.samples, "reference_tol": cfg.reference_tol},
     )
-
-
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
 def figure(ds: xr.Dataset) -> Figure:
@@ -233,7 +223,7 @@ def figure(ds: xr.Dataset) -> Figure:
             v / 2**20,
             "o-",
             color=colors[str(m)],
-            label=f"{m}: slope {round(_slope(steps, v), 2) + 0.0:.2f}",
+            label=f"{m}: slope {round(loglog_fit(steps, v)[0], 2) + 0.0:.2f}",
         )
     c.set_xlabel("rk4 steps in total")
     c.set_ylabel("MiB saved for backward")
@@ -254,13 +244,13 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
     return {
         "gap_loosest_tol": float(ds["gap"].values[np.argmax(tol)]),
         "gap_tightest_tol": float(ds["gap"].values[np.argmin(tol)]),
-        "gap_slope_vs_tol": _slope(tol, ds["gap"].values),
+        "gap_slope_vs_tol": loglog_fit(tol, ds["gap"].values)[0],
         "nfe_forward_tightest": float(ds["nfe_forward"].sel({"method": "backprop"}).values[-1]),
         "nfe_adjoint_backward_tightest": float(
             ds["nfe_backward"].sel({"method": "adjoint"}).values[np.argmin(tol)]
         ),
-        "memory_slope_backprop": _slope(steps, bp),
-        "memory_slope_adjoint": _slope(steps, adj),
+        "memory_slope_backprop": loglog_fit(steps, bp)[0],
+        "memory_slope_adjoint": loglog_fit(steps, adj)[0],
         "memory_ratio_most_steps": float(bp[-1] / adj[-1]),
         "memory_backprop_MiB_most_steps": float(bp[-1] / 2**20),
         "step_gap_most_steps": float(ds["step_gap"].values[-1]),
@@ -283,6 +273,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("method", "tol", "steps"),
         quick={
             "tolerances": (1e-2, 1e-4),
             "steps": (12, 40),

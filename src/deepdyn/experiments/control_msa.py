@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.data import rings
 from deepdyn.dynamics import ResNet
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss, fit
 from deepdyn.train.pmp import msa
 
@@ -176,7 +176,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     shape = (len(cfg.cases), len(methods), len(cfg.seeds), n_iter)
     loss, seconds = np.full(shape, np.nan), np.full(shape, np.nan)
     test = np.full(shape[:3], np.nan)
-    total, done = int(np.prod(shape[:3])), 0
+    count = ProgressCounter(progress, int(np.prod(shape[:3])))
     for i, case in enumerate(cfg.cases):
         for j, method in enumerate(methods):
             for k, seed in enumerate(cfg.seeds):
@@ -184,19 +184,17 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
                 loss[i, j, k, : len(lo)] = lo
                 seconds[i, j, k, : len(se)] = se
                 test[i, j, k] = te
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"{case} {method} seed {seed}")
+                count(f"{case} {method} seed {seed}")
     return xr.Dataset(
         {
-            "loss": (("case", "method", "seed", "iteration"), loss),
-            "seconds": (("case", "method", "seed", "iteration"), seconds),
-            "test_loss": (("case", "method", "seed"), test),
+            "loss": (("case", "method", "ensemble", "iteration"), loss),
+            "seconds": (("case", "method", "ensemble", "iteration"), seconds),
+            "test_loss": (("case", "method", "ensemble"), test),
         },
         coords={
             "case": list(cfg.cases),
             "method": methods,
-            "seed": list(cfg.seeds),
+            "seed": ("ensemble", list(cfg.seeds)),
             "iteration": np.arange(n_iter),
         },
         attrs={"regularizer": cfg.regularizer, "delta": cfg.delta},
@@ -211,7 +209,7 @@ def figure(ds: xr.Dataset) -> Figure:
         ax_it, ax_t = axes[i]
         for j, method in enumerate(ds["method"].values):
             c = colors(j)
-            for k in range(ds.sizes["seed"]):
+            for k in range(ds.sizes["ensemble"]):
                 lo = ds["loss"].values[i, j, k]
                 se = ds["seconds"].values[i, j, k]
                 ok = np.isfinite(lo)
@@ -238,7 +236,7 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
     for case in ds["case"].values:
         for method in ds["method"].values:
             at = {"case": case, "method": method}  # (sel's own "method" keyword is taken)
-            lo = ds["loss"].sel(at).values  # (seed, iteration)
+            lo = ds["loss"].sel(at).values  # (ensemble, iteration)
             se = ds["seconds"].sel(at).values
             last = [row[np.isfinite(row)][-1] if np.isfinite(row).any() else np.nan for row in lo]
             key = f"{case}_{str(method).replace(' ', '_').replace('=', '')}"
@@ -267,6 +265,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("case", "method"),
         quick={
             "seeds": (0,),
             "pmp_steps": 3,

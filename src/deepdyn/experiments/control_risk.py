@@ -24,9 +24,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
+from deepdyn.analysis import loglog_fit
 from deepdyn.data import rings
 from deepdyn.dynamics import ResNet
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss, fit
 
 D = torch.float64
@@ -109,17 +110,13 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     sizes = [*cfg.sizes, cfg.reference_points]
     shape = (len(cfg.label_noise), len(sizes), cfg.seeds)
     sampled, population = np.zeros(shape), np.zeros(shape)
+    count = ProgressCounter(progress, len(sizes) * len(cfg.label_noise))
     for a, noise in enumerate(cfg.label_noise):
         pop = _sample(cfg.population, cfg.seed + 10**6, noise)
         for i, n in enumerate(sizes):
             sampled[a, i], population[a, i] = _train(cfg, n, noise, pop)
-            if progress is not None:
-                progress(
-                    a * len(sizes) + i + 1,
-                    len(sizes) * len(cfg.label_noise),
-                    f"noise {noise:g}, N = {n}",
-                )
-    ref = population[:, -1]  # J(θ^ref), (noise, seed)
+            count(f"noise {noise:g}, N = {n}")
+    ref = population[:, -1]  # J(θ^ref), (noise, ensemble)
     gap = population[:, :-1] - sampled[:, :-1]
     excess = np.abs(population[:, :-1] - ref[:, None])
     N = np.asarray(cfg.sizes, dtype=float)
@@ -129,18 +126,18 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     }
     return xr.Dataset(
         {
-            "sampled_risk": (("noise", "N", "seed"), sampled[:, :-1]),
-            "population_risk": (("noise", "N", "seed"), population[:, :-1]),
-            "gap": (("noise", "N", "seed"), gap),
-            "excess": (("noise", "N", "seed"), excess),
-            "reference_risk": (("noise", "seed"), ref),
+            "sampled_risk": (("noise", "N", "ensemble"), sampled[:, :-1]),
+            "population_risk": (("noise", "N", "ensemble"), population[:, :-1]),
+            "gap": (("noise", "N", "ensemble"), gap),
+            "excess": (("noise", "N", "ensemble"), excess),
+            "reference_risk": (("noise", "ensemble"), ref),
             "gap_slope": (("noise",), np.asarray(slopes["gap"])),
             "excess_slope": (("noise",), np.asarray(slopes["excess"])),
         },
         coords={
             "noise": list(cfg.label_noise),
             "N": list(cfg.sizes),
-            "seed": np.arange(cfg.seeds),
+            "ensemble": np.arange(cfg.seeds),
         },
         attrs={"population": cfg.population, "reference_points": cfg.reference_points},
     )
@@ -151,14 +148,13 @@ def _fit(N: np.ndarray, v: np.ndarray) -> tuple[float, float]:
     ok = v > 0
     if ok.sum() < 2:
         return float("nan"), float("nan")
-    slope, icpt = np.polyfit(np.log(N[ok]), np.log(v[ok]), 1)
-    return float(slope), float(icpt)
+    return loglog_fit(N[ok], v[ok])
 
 
 def figure(ds: xr.Dataset) -> Figure:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.4))
     N = ds["N"].values.astype(float)
-    seeds = ds.sizes["seed"]
+    seeds = ds.sizes["ensemble"]
     jitter = np.exp(np.linspace(-0.05, 0.05, seeds))
     for name, ax, title in (
         ("gap", a, "|population − sampled risk|"),
@@ -166,7 +162,7 @@ def figure(ds: xr.Dataset) -> Figure:
     ):
         for c, noise in enumerate(ds["noise"].values):
             color = plt.get_cmap("tab10")(c)
-            v = np.abs(ds[name].values[c])  # (N, seed)
+            v = np.abs(ds[name].values[c])  # (N, ensemble)
             for k in range(seeds):
                 ax.loglog(N * jitter[k], np.maximum(v[:, k], 1e-6), ".", color=color, alpha=0.35)
             med = np.median(v, axis=1)
@@ -219,6 +215,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("noise", "N"),
         quick={
             "sizes": (16, 64),
             "seeds": 2,

@@ -110,13 +110,13 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         arrays[f"states_{arch}"] = viz.propagate(member, X).rename(rename)
     ds = xr.Dataset(
         {
-            "accuracy": (("arch", "seed"), acc),
-            "loss": (("arch", "iteration", "seed"), losses),
+            "accuracy": (("arch", "ensemble"), acc),
+            "loss": (("arch", "iteration", "ensemble"), losses),
             "shown_seed": (("arch",), np.asarray(cfg.seeds)[shown]),
             "X": (("sample", "input"), X.numpy()),
             "y": (("sample",), y.numpy()),
         },
-        coords={"arch": list(ARCHS), "seed": list(cfg.seeds)},
+        coords={"arch": list(ARCHS), "seed": ("ensemble", list(cfg.seeds))},
         attrs={"resnet_depth": cfg.resnet_depth, "flow_lines": cfg.flow_lines},
     )
     for k, v in arrays.items():
@@ -185,6 +185,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("arch",),
         quick={
             "n": 300,
             "seeds": (0, 1),

@@ -24,11 +24,9 @@ def ring_data(n_train: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
 
 
 def accuracy(net: Network, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Fraction of samples with (ŷ > 0.5) = y, per member: (ensemble,)."""
+    """:func:`deepdyn.train.accuracy` of ``net`` on (X, y) as numpy, per member: (ensemble,)."""
     with torch.no_grad():
-        p = net(X)[..., 0]  # ([ensemble,] sample)
-    right = ((p > 0.5).long() == y).double()
-    return np.atleast_1d(right.mean(-1).numpy())
+        return np.atleast_1d(deepdyn.train.accuracy(net(X), y).numpy())
 
 
 def train(

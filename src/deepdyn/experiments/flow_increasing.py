@@ -115,20 +115,20 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         mse[i] = ((z + x[:, 0]) ** 2).mean(-1).numpy()
         keep = [j for j, s in enumerate(tr.times.tolist()) if any(abs(s - u) < 1e-12 for u in t)]
         states = tr.states[keep].numpy()  # (time, ensemble, sample, component)
-        paths[f"paths_{model}"] = (("time", "seed", "probe", f"component_{model}"), states)
+        paths[f"paths_{model}"] = (("time", "ensemble", "probe", f"component_{model}"), states)
     cross = np.array([[crossings(paths[f"paths_{m}"][1][:, k]) for k in range(E)] for m in MODELS])
     return xr.Dataset(
         {
-            "mse": (("model", "seed"), mse),
-            "output": (("model", "seed", "sample"), out),
+            "mse": (("model", "ensemble"), mse),
+            "output": (("model", "ensemble", "sample"), out),
             "x": (("sample",), x[:, 0].numpy()),
-            "crossings": (("model", "seed"), cross),
+            "crossings": (("model", "ensemble"), cross),
             "isotonic_bound": ((), isotonic_bound(x[:, 0].numpy())),
             **paths,
         },
         coords={
             "model": list(MODELS),
-            "seed": list(cfg.seeds),
+            "seed": ("ensemble", list(cfg.seeds)),
             "time": t.numpy(),
             "probe_x": ("probe", probe[:, 0].numpy()),
         },
@@ -157,7 +157,7 @@ def figure(ds: xr.Dataset) -> Figure:
         (("flow1", "width 1: z(t) cannot cross"), ("augmented", "width 2: z₁(t) passes others"))
     ):
         ax = fig.add_subplot(1, 4, 2 + j)
-        s = ds[f"paths_{model}"].values[:, 0]  # seed 0: (time, probe, component)
+        s = ds[f"paths_{model}"].values[:, 0]  # member 0: (time, probe, component)
         viz.draw_time_lines(ax, s, times, component=0, color_by=px)
         n = int(ds["crossings"].sel(model=model).values[0])
         ax.set_title(f"{title}\n{n} of {len(px) * (len(px) - 1) // 2} pairs swap order",
@@ -201,6 +201,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("model", "probe"),
         quick={"seeds": (0, 1), "n": 100, "steps": 200, "probes": 21, "times": 21},
     )
 )

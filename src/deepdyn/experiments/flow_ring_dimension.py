@@ -126,17 +126,17 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             viz.propagate(member, Xt)[-1].rename(sample="test_sample", component=c)
         )  # fmt: skip
     data = {
-        "accuracy": (("model", "seed"), acc),
-        "train_accuracy": (("model", "seed"), train_acc),
-        "enclosed": (("model", "seed"), encl),
-        "lipschitz": (("model", "seed"), lip),
-        "fold_fraction": (("model", "seed"), folds),
-        "loss": (("model", "iteration", "seed"), losses),
+        "accuracy": (("model", "ensemble"), acc),
+        "train_accuracy": (("model", "ensemble"), train_acc),
+        "enclosed": (("model", "ensemble"), encl),
+        "lipschitz": (("model", "ensemble"), lip),
+        "fold_fraction": (("model", "ensemble"), folds),
+        "loss": (("model", "iteration", "ensemble"), losses),
         "shown_seed": (("model",), np.asarray(cfg.seeds)[best]),
         "X_test": (("test_sample", "input"), Xt.numpy()),
         "y_test": (("test_sample",), yt.numpy()),
     }
-    ds = xr.Dataset(data, coords={"model": list(MODELS), "seed": list(cfg.seeds)})
+    ds = xr.Dataset(data, coords={"model": list(MODELS), "seed": ("ensemble", list(cfg.seeds))})
     for name, arr in shown.items():
         ds[name] = arr.drop_vars([c for c in arr.coords if c not in ("gx", "gy")])
     return ds
@@ -160,7 +160,7 @@ def figure(ds: xr.Dataset) -> Figure:
         g = ds[f"grid_{model}"].values[None]  # (1 layer, line, point, component)
         ax2 = fig.add_subplot(3, 4, 5 + i, projection=proj)
         viz.draw_grid(ax2, g, layer=0, linewidth=0.5)
-        fold = float(ds["fold_fraction"].sel(model=model, seed=seed))
+        fold = float(ds["fold_fraction"].set_xindex("seed").sel(model=model, seed=seed))
         where = "" if np.isnan(fold) else f"\ndet ∂z_L/∂x ≤ 0 on {fold:.1%} of [−1, 1]²"
         ax2.set_title(f"input grid at the last layer z_L{where}", fontsize=9)
         ax3 = fig.add_subplot(3, 4, 9 + i, projection=proj)
@@ -210,6 +210,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("model", "test_sample"),
         quick={
             "seeds": (0, 1, 2),
             "n_train": 200,

@@ -20,8 +20,9 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn import _checks
+from deepdyn.analysis import loglog_fit
 from deepdyn.dynamics import SCHEMES, Network, ResNet, residual_fixed
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 SHOWN_DEPTHS = (4, 16)
@@ -100,7 +101,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         second = _second_order_flow(A, b, x, t_dense, cfg)
     errors = np.zeros((len(cfg.schemes), len(cfg.depths)))
     mean_errors = np.zeros_like(errors)
-    total = len(cfg.schemes) * len(cfg.depths)
+    count = ProgressCounter(progress, len(cfg.schemes) * len(cfg.depths))
     paths: dict[str, xr.DataArray] = {}
     for i, scheme in enumerate(cfg.schemes):
         ref = (second if SCHEMES[scheme].second_order else first)[-1]
@@ -114,8 +115,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
                 paths[f"euler_path_L{L}"] = xr.DataArray(
                     tr.states.numpy(), dims=(f"layer_L{L}", "sample", "component")
                 )
-            if progress is not None:
-                progress(i * len(cfg.depths) + j + 1, total, f"{scheme} L={L}")
+            count(f"{scheme} L={L}")
     deep = np.asarray(cfg.depths) >= cfg.fit_min_depth
     if deep.sum() < 2:
         deep[:] = True
@@ -124,8 +124,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     for i in range(len(errors)):
         if use[i].sum() < 2:  # too accurate to fit above the floor: use the deep range
             use[i] = deep
-        logL = np.log(np.asarray(cfg.depths)[use[i]])
-        slopes.append(np.polyfit(logL, np.log(errors[i][use[i]]), 1)[0])
+        slopes.append(loglog_fit(np.asarray(cfg.depths)[use[i]], errors[i][use[i]])[0])
     # the field on a grid, for the phase portrait
     u = np.linspace(-1.5, 1.5, 17)
     gx, gy = np.meshgrid(u, u, indexing="xy")
@@ -218,6 +217,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("scheme", "depth", "plane"),
         quick={"depths": (4, 8, 16, 32, 64), "points": 50, "fit_min_depth": 8},
     )
 )

@@ -21,7 +21,7 @@ import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import born_dead_bound, born_dead_probability, first_dead_layer
 from deepdyn.analysis.born_dead import INITS
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 
@@ -80,15 +80,15 @@ def _trained(cfg: Config) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
     with torch.no_grad():
         out = net(grid)[..., 0].numpy()  # (ensemble, sample)
     return {
-        "trained_output": (("member", "x"), out),
-        "born_dead": (("member",), dead),
-        "trained_loss": (("member",), hist.loss[-1].numpy()),
+        "trained_output": (("ensemble", "x"), out),
+        "born_dead": (("ensemble",), dead),
+        "trained_loss": (("ensemble",), hist.loss[-1].numpy()),
         "target_mean": ((), np.asarray(float(y.double().mean()))),
     }
 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
-    total = len(cfg.widths) + len(cfg.compare_inits) + 1
+    count = ProgressCounter(progress, len(cfg.widths) + len(cfg.compare_inits) + 1)
     shape = (len(cfg.widths), cfg.max_depth)
     point, point_ci = np.zeros(shape), np.zeros((*shape, 2))
     domain, domain_ci, bound = np.zeros(shape), np.zeros((*shape, 2)), np.zeros(shape)
@@ -102,8 +102,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             r.domain_ci,
             r.bound,
         )
-        if progress is not None:
-            progress(i + 1, total, f"width {w}")
+        count(f"width {w}")
     cshape = (len(cfg.compare_inits), cfg.max_depth)
     c_point, c_domain = np.zeros(cshape), np.zeros(cshape)
     c_domain_ci = np.zeros((*cshape, 2))
@@ -111,11 +110,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     for j, init in enumerate(cfg.compare_inits):
         r = born_dead_probability([cfg.compare_width] * cfg.max_depth, init=init, **common)  # type: ignore[arg-type]
         c_point[j], c_domain[j], c_domain_ci[j] = r.point, r.domain, r.domain_ci
-        if progress is not None:
-            progress(len(cfg.widths) + j + 1, total, f"init {init}")
+        count(f"init {init}")
     data = _trained(cfg) if cfg.train_steps else {}
-    if progress is not None:
-        progress(total, total, "Thm 8.1.3 training")
+    count("Thm 8.1.3 training")
     return xr.Dataset(
         {
             "point": (("width", "depth"), point),
@@ -256,6 +253,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("width", "depth", "init"),
         quick={
             "widths": (2, 4),
             "max_depth": 12,

@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import born_dead_bound, first_dead_layer
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.train import accuracy
 
 D = torch.float64
 
@@ -59,6 +60,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     grid = torch.linspace(-1, 1, 201, dtype=D)[:, None]
     yg = (grid[:, 0] > 0).to(D)
     n, E = len(cfg.depths), cfg.trials
+    count = ProgressCounter(progress, n)
     acc, const, dead = np.zeros((n, E)), np.zeros((n, E), bool), np.zeros((n, E), bool)
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     for i, L in enumerate(cfg.depths):
@@ -81,26 +83,25 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         deepdyn.fit(net, X, y, optimizer="adam", lr=cfg.lr, steps=cfg.steps)
         with torch.no_grad():
             out = net(grid)[..., 0]  # (ensemble, sample)
-        acc[i] = ((out > 0.5).to(D) == yg).to(D).mean(1).numpy()
+        acc[i] = accuracy(out[..., None], yg).numpy()
         const[i] = (out.max(1).values - out.min(1).values < 1e-9).numpy()
         if max(cfg.depths) == L:
-            data["output_deepest"] = (("member", "x"), out.numpy())
+            data["output_deepest"] = (("ensemble", "x"), out.numpy())
             with torch.no_grad():
                 z = net.trajectory(grid).states  # (layer, ensemble, sample, component)
             spread = (z - z.mean(2, keepdim=True)).pow(2).sum(-1).mean(2).mul(2).sqrt()
             hi, lo = z.amax(2), z.amin(2)  # (layer, ensemble, component)
             flat = (hi - lo - 1e-10 * torch.maximum(hi.abs(), lo.abs()) <= 0).all(-1)
             spread[flat] = 0.0  # constant up to rounding (the GEMM rounds by position)
-            data["spread_deepest"] = (("layer", "member"), spread.numpy())
+            data["spread_deepest"] = (("layer", "ensemble"), spread.numpy())
         if min(cfg.depths) == L:
-            data["output_shallowest"] = (("member", "x"), out.numpy())
-        if progress is not None:
-            progress(i + 1, n, f"depth {L}")
+            data["output_shallowest"] = (("ensemble", "x"), out.numpy())
+        count(f"depth {L}")
     return xr.Dataset(
         {
-            "accuracy": (("depth", "member"), acc),
-            "constant": (("depth", "member"), const),
-            "born_dead": (("depth", "member"), dead),
+            "accuracy": (("depth", "ensemble"), acc),
+            "constant": (("depth", "ensemble"), const),
+            "born_dead": (("depth", "ensemble"), dead),
             "bound": (("depth",), [born_dead_bound([cfg.width] * L) for L in cfg.depths]),
             **data,
         },
@@ -122,7 +123,7 @@ def figure(ds: xr.Dataset) -> Figure:
     ax0.set_ylabel("trained output")
     ax0.set_title(f"Fig 8.1: trained outputs, C = {int(ds.attrs['width'])}", fontsize=10)
     ax0.legend(fontsize=8)
-    norms = ds["spread_deepest"].values  # (layer, member)
+    norms = ds["spread_deepest"].values  # (layer, ensemble)
     layer = np.arange(norms.shape[0])
     for k in range(norms.shape[1]):
         ax1.plot(layer, norms[:, k], color="0.4", lw=0.6, alpha=0.5)
@@ -133,10 +134,10 @@ def figure(ds: xr.Dataset) -> Figure:
     ax1.set_title(f"dissipation: how much z_l still varies with x (L = {Lmax})", fontsize=10)
     ax1.legend(fontsize=8)
     depth = ds["depth"].values
-    solved = (ds["accuracy"] >= ds.attrs["solved_accuracy"]).mean("member")
+    solved = (ds["accuracy"] >= ds.attrs["solved_accuracy"]).mean("ensemble")
     ax2.plot(depth, solved, "o-", label=f"solved (accuracy ≥ {ds.attrs['solved_accuracy']:g})")
-    ax2.plot(depth, ds["constant"].mean("member"), "s-", label="constant after training")
-    ax2.plot(depth, ds["born_dead"].mean("member"), "^-", label="born dead on [-1, 1]")
+    ax2.plot(depth, ds["constant"].mean("ensemble"), "s-", label="constant after training")
+    ax2.plot(depth, ds["born_dead"].mean("ensemble"), "^-", label="born dead on [-1, 1]")
     ax2.plot(depth, ds["bound"], "k:", label="1 − (1 − 2^−C)^L")
     ax2.set_xlabel("depth L")
     ax2.set_ylabel("share of trials")
@@ -179,6 +180,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("depth",),
         quick={"depths": (1, 15), "trials": 8, "steps": 100, "samples": 60},
     )
 )

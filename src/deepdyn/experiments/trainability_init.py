@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import quadrature_grid
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 SHOWN_LAYERS = (1, 5, 10, 15)
@@ -54,7 +54,7 @@ class Config:
 
 
 def _norms(cfg: Config, kind: str, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For (layer, gamma, trial): the L² norm of z_l over [−1, 1]; the L² norm of z_l minus its
+    """For (layer, gamma, ensemble): the L² norm of z_l over [−1, 1]; the L² norm of z_l minus its
     mean (0 where z_l is constant up to a relative 1e-10); whether z_l is all-zero on the grid."""
     G, T = len(cfg.gammas), cfg.trials
     scales = [g for g in cfg.gammas for _ in range(T)]
@@ -88,26 +88,24 @@ def _norms(cfg: Config, kind: str, width: int) -> tuple[np.ndarray, np.ndarray, 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     archs = [("mlp", w) for w in cfg.mlp_widths] + [("resnet", w) for w in cfg.resnet_widths]
-    total = len(cfg.widths) + len(archs)
+    count = ProgressCounter(progress, len(cfg.widths) + len(archs))
     per_width = []
-    for i, w in enumerate(cfg.widths):
+    for w in cfg.widths:
         per_width.append(_norms(cfg, "mlp", w)[0])
-        if progress is not None:
-            progress(i + 1, total, f"MLP width {w}")
+        count(f"MLP width {w}")
     final, spread, dead = [], [], []
-    for j, (kind, w) in enumerate(archs):
+    for kind, w in archs:
         norm, dev, zero = _norms(cfg, kind, w)
-        final.append(norm[-1])  # (gamma, trial)
+        final.append(norm[-1])  # (gamma, ensemble)
         spread.append(dev[-1])
         dead.append(zero[1:].any(0))  # some hidden state all-zero on [−1, 1]: born dead
-        if progress is not None:
-            progress(len(cfg.widths) + j + 1, total, f"{kind} width {w}")
+        count(f"{kind} width {w}")
     return xr.Dataset(
         {
-            "norm": (("width", "layer", "gamma", "trial"), np.stack(per_width)),
-            "final_norm": (("arch", "gamma", "trial"), np.stack(final)),
-            "final_spread": (("arch", "gamma", "trial"), np.stack(spread)),
-            "born_dead": (("arch", "gamma", "trial"), np.stack(dead)),
+            "norm": (("width", "layer", "gamma", "ensemble"), np.stack(per_width)),
+            "final_norm": (("arch", "gamma", "ensemble"), np.stack(final)),
+            "final_spread": (("arch", "gamma", "ensemble"), np.stack(spread)),
+            "born_dead": (("arch", "gamma", "ensemble"), np.stack(dead)),
         },
         coords={
             "width": list(cfg.widths),
@@ -120,7 +118,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
 
 
 def _band(ax: plt.Axes, x: np.ndarray, v: np.ndarray, label: str, color: object) -> None:
-    """Median and 10–90 % band over the last axis of v: (x, trial)."""
+    """Median and 10–90 % band over the last axis of v: (x, ensemble)."""
     lo, med, hi = np.quantile(v, [0.1, 0.5, 0.9], axis=-1)
     ax.plot(x, med, "-", color=color, label=label)
     ax.fill_between(x, lo, hi, color=color, alpha=0.2)
@@ -146,7 +144,7 @@ def figure(ds: xr.Dataset) -> Figure:
         axes[0, j].axis("off")
     ax_med, ax_dead, ax_lay = axes[1, 0], axes[1, 1], axes[1, 2]
     for arch in ds["arch"].values:
-        v = ds["final_norm"].sel(arch=arch).values  # (gamma, trial)
+        v = ds["final_norm"].sel(arch=arch).values  # (gamma, ensemble)
         dead = ds["born_dead"].sel(arch=arch).values
         style = "--" if str(arch).startswith("resnet") else "-"
         ax_med.plot(gamma, np.median(v, 1), style, marker="o", ms=3, label=str(arch))
@@ -163,7 +161,7 @@ def figure(ds: xr.Dataset) -> Figure:
     shown = gamma[np.linspace(0, len(gamma) - 1, min(4, len(gamma))).astype(int)]
     cg = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(shown)))
     for g, c in zip(shown, cg):
-        v = ds["norm"].sel(width=w0, gamma=g).values  # (layer, trial)
+        v = ds["norm"].sel(width=w0, gamma=g).values  # (layer, ensemble)
         _band(ax_lay, ds["layer"].values, v, f"γ = {g:.2g}", c)
     ax_lay.set_yscale("symlog", linthresh=1e-3)
     ax_lay.set_xlabel("layer l")
@@ -179,7 +177,7 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
     out: dict[str, float] = {}
     L = int(ds.attrs["depth"])
     for w in ds["width"].values:
-        last = ds["norm"].sel(width=w, layer=L).values  # (gamma, trial)
+        last = ds["norm"].sel(width=w, layer=L).values  # (gamma, ensemble)
         out[f"zero_output_share_C{int(w)}"] = float((last == 0).mean())
     for arch in ds["arch"].values:
         v = ds["final_norm"].sel(arch=arch).values
@@ -210,6 +208,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("arch", "width", "gamma"),
         quick={
             "gammas": (0.2, 1.0, 3.0),
             "trials": 20,

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import linear_regions, serra_bound
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 
 D = torch.float64
 BOX = ((-1.0, 1.0), (-1.0, 1.0))
@@ -87,14 +87,7 @@ def _scale_biases(net: deepdyn.Network, factor: float) -> None:
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     X, y = deepdyn.data.rings(cfg.samples, seed=0, dtype=D)
     S = cfg.seeds
-    total = 2 * len(cfg.depths) + len(cfg.widths) + 1
-    done = 0
-
-    def tick(msg: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, msg)
+    tick = ProgressCounter(progress, 2 * len(cfg.depths) + len(cfg.widths) + 1)
 
     random_d = np.zeros((len(cfg.depths), S), dtype=np.int64)
     trained_d = np.zeros_like(random_d)
@@ -121,16 +114,16 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     tick("region map")
     return xr.Dataset(
         {
-            "count_random_depth": (("depth", "seed"), random_d),
-            "count_trained_depth": (("depth", "seed"), trained_d),
-            "final_loss": (("depth", "seed"), final_loss),
+            "count_random_depth": (("depth", "ensemble"), random_d),
+            "count_trained_depth": (("depth", "ensemble"), trained_d),
+            "final_loss": (("depth", "ensemble"), final_loss),
             "bound_depth": (("depth",), [serra_bound(2, [cfg.width] * L) for L in cfg.depths]),
-            "count_random_width": (("width", "seed"), random_w),
+            "count_random_width": (("width", "ensemble"), random_w),
             "bound_width": (("width",), [serra_bound(2, [w] * cfg.depth) for w in cfg.widths]),
             "map_cells": (("region", "vertex", "input"), regions.padded_cells()),
             "map_area": (("region",), regions.measures()),
         },
-        coords={"depth": list(cfg.depths), "width": list(cfg.widths), "seed": np.arange(S)},
+        coords={"depth": list(cfg.depths), "width": list(cfg.widths), "ensemble": np.arange(S)},
         attrs={
             "sweep_width": cfg.width,
             "sweep_depth": cfg.depth,
@@ -224,6 +217,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
+        dims=("depth", "width"),
         quick={
             "depths": (1, 2, 3),
             "widths": (2, 4, 8),

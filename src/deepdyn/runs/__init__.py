@@ -15,6 +15,7 @@ from __future__ import annotations
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
+    ProgressCounter,
     ProgressFactory,
     Result,
     copy_entry,
@@ -35,6 +36,7 @@ __all__ = [
     "GROUP_SIZE",
     "Experiment",
     "Progress",
+    "ProgressCounter",
     "ProgressFactory",
     "Result",
     "RunInfo",

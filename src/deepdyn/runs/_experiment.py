@@ -22,7 +22,6 @@ import dataclasses
 import functools
 import importlib.metadata
 import json
-import os
 import re
 import shutil
 import time
@@ -34,6 +33,7 @@ from typing import Any
 import xarray as xr
 from matplotlib.figure import Figure
 
+from deepdyn._files import atomic_write, write_text
 from deepdyn.runs import _networks
 
 Progress = Callable[[int, int, str], None]
@@ -41,6 +41,23 @@ Progress = Callable[[int, int, str], None]
 
 ProgressFactory = Callable[[str], Progress | None]
 """``progress_for(experiment_id)``: the progress callback for one catalogue entry (or None)."""
+
+
+class ProgressCounter:
+    """Counts the units of work of a run for a ``progress`` callback that may be None.
+
+    ``count = ProgressCounter(progress, total)``, then ``count("width 4")`` after each unit
+    reports ``progress(done, total, "width 4")`` with ``done`` one more than before.
+    """
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, message: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, message)
+
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _SCALARS: dict[Any, str] = {int: "int", float: "float", bool: "bool", str: "str"}
@@ -85,7 +102,9 @@ class Experiment:
     ``config`` is a frozen dataclass class whose fields all have defaults and are int, float,
     bool, str or ``tuple[int | float | str, ...]``; it validates itself in ``__post_init__``
     (raising ValueError). ``quick`` holds the config overrides for ``--quick`` mode, which must
-    keep the entry under a few seconds.
+    keep the entry under a few seconds. ``dims`` names the study axes the entry's arrays add
+    to the vocabulary of :data:`deepdyn.DIMENSIONS` (``("gamma", "width")``); its ensemble axis
+    is always ``ensemble``.
     """
 
     id: str
@@ -99,6 +118,7 @@ class Experiment:
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     batch: Callable[[Sequence[Any], Progress | None], list[xr.Dataset]] | None = None
     batch_fields: tuple[str, ...] = ()
+    dims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -131,6 +151,10 @@ class Experiment:
         if unknown:
             raise TypeError(
                 f'experiment "{self.id}": batch_fields {", ".join(unknown)} are not config fields'
+            )
+        if not isinstance(self.dims, tuple) or not all(isinstance(d, str) for d in self.dims):
+            raise TypeError(
+                f'experiment "{self.id}": dims must be a tuple of names, got {self.dims!r}'
             )
         if self.batch_fields and not callable(self.batch):
             raise TypeError(f'experiment "{self.id}": batch_fields need a batch function')
@@ -259,20 +283,6 @@ def make_config(
 # ---------------------------------------------------------------- running and storing
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` through a temporary sibling and a rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
-
-
 class _Relay:
     """Forwards progress and remembers the last count, to report the storing phase on it."""
 
@@ -313,12 +323,12 @@ def write_run(
     entry_dir.mkdir(parents=True, exist_ok=True)
     dataset, networks = _networks.split(dataset)
     if networks:
-        _atomic(entry_dir / _networks.FILE, lambda p: _networks.write(p, networks))
+        atomic_write(entry_dir / _networks.FILE, lambda p: _networks.write(p, networks))
     arrays_path = entry_dir / "arrays.nc"
     figure_path = entry_dir / "figure.png"
     version = deepdyn_version()
     dataset = dataset.assign_attrs(deepdyn_experiment=experiment.id, deepdyn_version=version)
-    _atomic(arrays_path, lambda p: dataset.to_netcdf(p, engine="netcdf4"))
+    atomic_write(arrays_path, lambda p: dataset.to_netcdf(p, engine="netcdf4"))
     # the figure is drawn from the file read back; the numbers need no second read (the
     # round trip is exact), which halves the cost of storing a run of a sweep
     stored = xr.load_dataset(arrays_path, engine="netcdf4") if figure else dataset
@@ -327,11 +337,11 @@ def write_run(
         "deepdyn_version": version,
         "config": dataclasses.asdict(config),
     }
-    _write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
+    write_text(entry_dir / "config.json", json.dumps(record, indent=2) + "\n")
     if figure:
         draw_figure(experiment, stored, figure_path)
     numbers = {str(k): float(v) for k, v in experiment.numbers(stored).items()}
-    _write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
+    write_text(entry_dir / "numbers.json", json.dumps(numbers, indent=2) + "\n")
     return Result(experiment.id, config, numbers, figure_path, arrays_path, seconds)
 
 
@@ -341,7 +351,7 @@ def draw_figure(experiment: Experiment, dataset: xr.Dataset, path: Path | str) -
 
     fig = experiment.figure(dataset)
     try:
-        _atomic(Path(path), lambda p: fig.savefig(p, dpi=_DPI, format="png"))
+        atomic_write(Path(path), lambda p: fig.savefig(p, dpi=_DPI, format="png"))
     finally:
         plt.close(fig)
     return Path(path)
@@ -387,7 +397,7 @@ def copy_entry(result: Result, out_dir: Path | str) -> Result:
     entry_dir.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.iterdir()):
         if path.is_file():
-            _atomic(entry_dir / path.name, functools.partial(shutil.copyfile, path))
+            atomic_write(entry_dir / path.name, functools.partial(shutil.copyfile, path))
     return dataclasses.replace(
         result,
         figure_path=entry_dir / result.figure_path.name,

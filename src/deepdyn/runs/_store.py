@@ -30,6 +30,7 @@ from typing import Any
 
 import xarray as xr
 
+from deepdyn._checks import one_line
 from deepdyn.runs import _networks
 from deepdyn.runs._experiment import (
     Experiment,
@@ -56,11 +57,6 @@ def _seconds(started: str, ended: str | None) -> float:
         return 0.0
     delta = datetime.datetime.fromisoformat(ended) - datetime.datetime.fromisoformat(started)
     return delta.total_seconds()
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _alive(pid: int) -> bool:
@@ -226,7 +222,7 @@ class Store:
                 result = run_experiment(experiment, config, tmp, progress=log, figure=figure)
                 _publish(self.path, rid, tmp / experiment.id, log.lines(result.seconds))
         except BaseException as error:
-            self.index.fail(rid, _one_line(error), _now())
+            self.index.fail(rid, one_line(error), _now())
             raise
         self.index.finish(rid, result.numbers, _now())
         return self._result(experiment, config, self.get(rid))
@@ -370,7 +366,7 @@ class Store:
                     xr.load_dataset(folder / "arrays.nc", engine="netcdf4")
                 except Exception as error:
                     problems.append(
-                        f'run "{rid}": arrays.nc is unreadable ({_one_line(error)[:120]}): '
+                        f'run "{rid}": arrays.nc is unreadable ({one_line(error)[:120]}): '
                         f"deepdyn runs rm {rid}, then run it again"
                     )
             elif info.status == "running" and not self._in_progress(info):

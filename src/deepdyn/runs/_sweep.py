@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from deepdyn._checks import one_line
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -40,7 +41,7 @@ from deepdyn.runs._experiment import (
     make_config,
 )
 from deepdyn.runs._guard import check_main_guard
-from deepdyn.runs._store import Store, _one_line, run_id, write_folder
+from deepdyn.runs._store import Store, run_id, write_folder
 
 GROUP_SIZE = 64
 """Default largest number of configs run as one ensemble."""
@@ -161,7 +162,7 @@ def run_task(
     except Exception as error:
         if len(task) == 1:
             index = task[0][0]
-            return [_Outcome(index, "failed", {}, _one_line(error), started, _now(), host)]
+            return [_Outcome(index, "failed", {}, one_line(error), started, _now(), host)]
         # one config may be at fault: try each alone so that the others still finish
         alone = [run_task(store_path, experiment, [pair], figures, threads) for pair in task]
         return [o for outcomes in alone for o in outcomes]
@@ -179,7 +180,7 @@ def run_task(
                 seconds=seconds,
             )
         except Exception as error:
-            outcomes.append(_Outcome(index, "failed", {}, _one_line(error), started, _now(), host))
+            outcomes.append(_Outcome(index, "failed", {}, one_line(error), started, _now(), host))
         else:
             outcomes.append(
                 _Outcome(index, "finished", result.numbers, None, started, _now(), host)
@@ -254,14 +255,14 @@ def connect(address: str, timeout: float = 10.0) -> Any:
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as error:
         raise ValueError(
-            f"cluster {address} unreachable ({_one_line(error)[:120]}): start a scheduler there "
+            f"cluster {address} unreachable ({one_line(error)[:120]}): start a scheduler there "
             "(dask scheduler) or drop --cluster to use local workers"
         ) from None
 
 
 def _lost(task: Sequence[tuple[int, Any]], error: BaseException) -> list[_Outcome]:
     host, now = socket.gethostname(), _now()
-    message = f"worker lost: {_one_line(error)}"
+    message = f"worker lost: {one_line(error)}"
     return [_Outcome(index, "failed", {}, message, now, now, host) for index, _ in task]
 
 
@@ -352,7 +353,7 @@ def sweep(
                         host=o.host, numbers=o.numbers, error=o.error,
                     )  # fmt: skip
                 except ValueError as error:  # the folder vanished: record the failure
-                    o = dataclasses.replace(o, status="failed", error=_one_line(error))
+                    o = dataclasses.replace(o, status="failed", error=one_line(error))
                     store.record(
                         experiment, config, "failed", started=o.started, ended=o.ended,
                         host=o.host, error=o.error,

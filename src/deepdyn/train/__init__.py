@@ -8,6 +8,7 @@ trains by the Pontryagin maximum principle (MSA, E-MSA) and computes costates an
 from deepdyn.train import pmp
 from deepdyn.train._fit import ELEMENTWISE, OPTIMIZERS, batches, fit
 from deepdyn.train._losses import LOSSES, compute_loss, resolve_loss
+from deepdyn.train._metrics import accuracy
 from deepdyn.train._newton import MAX_PARAMETERS as NEWTON_MAX_PARAMETERS
 from deepdyn.train._problem import Problem, check_inputs, check_regularizer, problem
 from deepdyn.train.pmp import PMPHistory, costates, msa, ode_costates
@@ -19,6 +20,7 @@ __all__ = [
     "OPTIMIZERS",
     "PMPHistory",
     "Problem",
+    "accuracy",
     "batches",
     "check_inputs",
     "check_regularizer",
