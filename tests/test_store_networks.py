@@ -70,3 +70,22 @@ def test_a_run_without_network_and_bad_requests(tmp_path):
     rid = store.run(TRAIN, config, figure=False).arrays_path.parent.name
     with pytest.raises(ValueError, match='network "other" not in this run: choose one of network'):
         read(store.folder(rid) / "network.nc", "other")
+
+
+def test_catalogue_entries_keep_their_trained_networks(tmp_path):
+    """flow-increasing keeps both trained flows; re-read as exact flows they give the stored
+    outputs (the figure's numbers come from the networks the store keeps)."""
+    store = Store(tmp_path / "store")
+    exp = experiments.get("flow-increasing")
+    rid = store.run(exp, make_config(exp, quick=True), figure=False).arrays_path.parent.name
+    assert [line.split(":")[0] for line in store.networks(rid)] == ["flow1", "augmented"]
+    ds = store.load(rid)
+    x = torch.from_numpy(ds["x"].values)[:, None]
+    for i, name in enumerate(("flow1", "augmented")):
+        net = store.network(rid, name)
+        exact = net.with_scheme("ode", solver="dopri5", options=None, rtol=1e-8, atol=1e-10)
+        with torch.no_grad():
+            z = exact.flow(x.to(torch.float64))[..., 0]
+        torch.testing.assert_close(z.numpy(), ds["output"].values[i], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="kept 2 networks: name one of flow1, augmented"):
+        store.network(rid)

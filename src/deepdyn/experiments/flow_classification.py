@@ -29,6 +29,7 @@ from deepdyn import _checks, viz
 from deepdyn.dynamics import Network, NetworkSpec, build
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.experiments import flow_common as fc
+from deepdyn.runs import keep_networks
 
 D = torch.float64
 ARCHS = ("mlp_tanh", "mlp_relu", "resnet_relu", "resnet_tanh", "mlp_tanh3")
@@ -96,8 +97,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     shown = np.zeros(A, dtype=int)
     grid = viz.grid_lines(cfg.lines, cfg.points, lo=-1.0, hi=1.0)
     arrays: dict[str, xr.DataArray] = {}
+    trained: dict[str, Network] = {}
     for i, arch in enumerate(ARCHS):
-        net = _build(cfg, arch)
+        net = trained[arch] = _build(cfg, arch)
         losses[i] = fc.train(net, X, y, steps=cfg.steps, lr=cfg.lr, progress=progress,
                              offset=i * cfg.steps, total=A * cfg.steps, label=arch)  # fmt: skip
         acc[i] = fc.accuracy(net, X, y)
@@ -121,7 +123,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     )
     for k, v in arrays.items():
         ds[k] = v.drop_vars([c for c in v.coords if c not in ("gx", "gy")])
-    return ds
+    return keep_networks(ds, trained)  # every architecture's ensemble (one member per seed)
 
 
 def figure(ds: xr.Dataset) -> Figure:

@@ -27,6 +27,7 @@ import deepdyn
 from deepdyn import _checks, viz
 from deepdyn.dynamics import Network
 from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.runs import keep_networks
 
 D = torch.float64
 MODELS = ("flow1", "augmented")
@@ -93,10 +94,11 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     E = len(cfg.seeds)
     mse, out = np.zeros((2, E)), np.zeros((2, E, cfg.n))
     paths = {}
+    trained: dict[str, Network] = {}
     for i, model in enumerate(MODELS):
         width = 1 if model == "flow1" else 2
         target = -x if width == 1 else torch.cat([-x, torch.zeros_like(x)], dim=-1)
-        net = _build(cfg, width)
+        net = trained[model] = _build(cfg, width)
         relay = None
         if progress is not None:
 
@@ -117,7 +119,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         states = tr.states[keep].numpy()  # (time, ensemble, sample, component)
         paths[f"paths_{model}"] = (("time", "ensemble", "probe", f"component_{model}"), states)
     cross = np.array([[crossings(paths[f"paths_{m}"][1][:, k]) for k in range(E)] for m in MODELS])
-    return xr.Dataset(
+    ds = xr.Dataset(
         {
             "mse": (("model", "ensemble"), mse),
             "output": (("model", "ensemble", "sample"), out),
@@ -133,6 +135,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "probe_x": ("probe", probe[:, 0].numpy()),
         },
     )
+    return keep_networks(ds, trained)
 
 
 def figure(ds: xr.Dataset) -> Figure:

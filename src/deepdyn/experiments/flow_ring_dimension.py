@@ -32,6 +32,7 @@ from deepdyn import _checks, viz
 from deepdyn.dynamics import Network
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.experiments import flow_common as fc
+from deepdyn.runs import keep_networks
 
 D = torch.float64
 MODELS = ("ode2", "resnet2", "resnet3", "mlp2")
@@ -100,8 +101,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     shown: dict[str, xr.DataArray] = {}
     best = np.zeros(M, dtype=int)
     grid = viz.grid_lines(cfg.lines, 100, lo=-1.0, hi=1.0)
+    trained: dict[str, Network] = {}
     for i, model in enumerate(MODELS):
-        net = _build(cfg, model)
+        net = trained[model] = _build(cfg, model)
         losses[i] = fc.train(net, X, y, steps=cfg.steps, lr=cfg.lr, progress=progress,
                              offset=i * cfg.steps, total=M * cfg.steps, label=model)  # fmt: skip
         if model == "ode2":  # trained through rk4 steps, analysed as the exact flow of its θ
@@ -137,6 +139,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         "y_test": (("test_sample",), yt.numpy()),
     }
     ds = xr.Dataset(data, coords={"model": list(MODELS), "seed": ("ensemble", list(cfg.seeds))})
+    ds = keep_networks(ds, trained)  # each model's ensemble as trained (ode2: its rk4 steps)
     for name, arr in shown.items():
         ds[name] = arr.drop_vars([c for c in arr.coords if c not in ("gx", "gy")])
     return ds

@@ -49,7 +49,7 @@ from deepdyn.dynamics import (
 )
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.runs import keep_networks
-from deepdyn.train import OPTIMIZERS, fit
+from deepdyn.train import OPTIMIZERS, accuracy, fit
 
 ARCHITECTURES = {"mlp": "map", "resnet": "euler", "second_order": "leapfrog", "ode": "ode"}
 COUPLED = ("lbfgs", "newton")  # one optimizer state across members: no batching
@@ -257,8 +257,7 @@ def _score(net: Network, X: torch.Tensor, y: torch.Tensor, classes: int) -> torc
         out = out.unsqueeze(0)
     if classes == 0:
         return ((out - y.reshape(1, len(y), -1)) ** 2).mean(dim=(1, 2))
-    labels = (out[..., 0] > 0.5).long() if classes == 2 else out.argmax(-1)
-    return (labels == y.reshape(1, -1)).to(out.dtype).mean(dim=1)
+    return accuracy(out, y)
 
 
 def _parts(configs: Sequence[Config]) -> list[list[int]]:

@@ -206,7 +206,7 @@ def _accuracy(out: torch.Tensor, target: torch.Tensor, loss: str, x_dims: int) -
     """(members,) accuracy of logits ``out`` (ensemble, sample, output); targets with an
     ensemble axis when X had one."""
     t = target if x_dims == 3 else target.unsqueeze(0)
-    acc = _losses.accuracy(out, t, loss)
+    acc = _losses.logit_accuracy(out, t, loss)
     assert acc is not None
     return acc
 

@@ -185,9 +185,11 @@ def per_member(
     return data_loss(out, target, loss)
 
 
-def accuracy(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor | None:
+def logit_accuracy(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor | None:
     """(members,) fraction of correct labels from the logits ``out`` (ensemble, sample,
-    output) of a classifier (bce: logit > 0; cross_entropy: the largest); None for mse."""
+    output) against targets in the loss's form (bce: every output's logit > 0 against its 0/1
+    label, multi-label included; cross_entropy: the largest against the class); None for mse.
+    :func:`deepdyn.train.accuracy` is the same count from a network's outputs."""
     if loss == "mse":
         return None
     M, n, _ = out.shape
