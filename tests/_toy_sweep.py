@@ -138,6 +138,44 @@ def marks(folder: Path) -> list[tuple[list[int], int]]:
     return out
 
 
+# ---- a toy that records the torch threads its worker computes with
+
+THREADS = "toy-threads"
+
+
+@dataclasses.dataclass(frozen=True)
+class ThreadsConfig:
+    seed: int = 0
+
+
+def _threads_run(config, progress):
+    import torch
+
+    return xr.Dataset({"threads": ((), torch.get_num_threads())})
+
+
+def _threads_numbers(ds: xr.Dataset) -> dict[str, float]:
+    return {"threads": float(ds["threads"])}
+
+
+def threads() -> Experiment:
+    """The registered threads toy entry (registering it again replaces it with an equal one)."""
+    return experiments.register(
+        Experiment(
+            id=THREADS,
+            title="Toy threads",
+            reference="§0",
+            caption="Torch threads of the worker.",
+            config=ThreadsConfig,
+            run=_threads_run,
+            figure=_figure,
+            numbers=_threads_numbers,
+        ),
+        replace=True,
+    )
+
+
 if multiprocessing.parent_process() is not None:
     toy()
     batched()
+    threads()

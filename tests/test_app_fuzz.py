@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepdyn.app import Settings, create_app
+from deepdyn.app._server import LOOPBACK_HOSTS
 
-APP = create_app(max_sessions=4, chunk_seconds=0.01)
+APP = create_app(max_sessions=4, chunk_seconds=0.01, allowed_hosts=(*LOOPBACK_HOSTS, "testserver"))
 CLIENT = TestClient(APP, raise_server_exceptions=False)
 SCHEMA = CLIENT.get("/openapi.json").json()
 PROPS = SCHEMA["components"]["schemas"]["Settings"]["properties"]  # the published schema

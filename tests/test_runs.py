@@ -186,9 +186,9 @@ def test_check_is_clean_then_finds_each_problem(toy, store):
     problems = store.check()
     assert len(problems) == 4, problems
     text = "\n".join(problems)
-    assert f'folder "{stray}" has no row' in text
+    assert 'folder "runs/0123456789abcdef" has no row and is not a valid run' in text
     assert f'run "{a.name}" is finished but its folder' in text
-    assert f'run "{b.name}": arrays.nc is unreadable' in text
+    assert f'run "{b.name}" is damaged: arrays.nc changed since the run finished' in text
     assert f"deepdyn runs rm {b.name}" in text
     assert f'temporary folder "{leftover}" is left over' in text
 

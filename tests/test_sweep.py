@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _toy_sweep import BATCHED, TOY, batched, marks, toy
+from _toy_sweep import BATCHED, THREADS, TOY, batched, marks, threads, toy
 from deepdyn import experiments
 from deepdyn.cli import app
 from deepdyn.runs import Store, expand_grid, plan, sweep
@@ -262,3 +263,16 @@ def test_a_sweep_run_without_figure_gets_one_when_run_again(batched_toy, tmp_pat
     result = store.run(batched_toy, item.config)  # reused, not recomputed
     assert result.figure_path == figure and figure.stat().st_size > 0
     assert (store.folder(item.run_id) / "arrays.nc").read_bytes() == arrays
+
+
+def test_local_workers_get_their_share_of_the_cores(tmp_path):
+    # cb64a17 promised cpu_count // workers torch threads per worker; the pool never passed them
+    experiment = threads()
+    try:
+        items = sweep(
+            experiment, {}, seeds=2, store=Store(tmp_path / "store"), workers=2, group_size=1
+        )
+    finally:
+        experiments.unregister(THREADS)
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    assert [item.numbers["threads"] for item in items] == [expected, expected]

@@ -38,12 +38,12 @@ from deepdyn.runs import (
     Store,
     SweepItem,
     compare,
-    connect,
     deepdyn_version,
     expand_grid,
     export_mlflow,
     format_value,
     open_store,
+    probe,
     resolve,
     run_id,
     select,
@@ -53,6 +53,7 @@ from deepdyn.runs import (
     write_csv,
     write_parquet,
 )
+from deepdyn.runs import security as cluster_security
 
 
 def _no_flag_type(display: Any) -> Any:
@@ -90,11 +91,11 @@ ForceOption = Annotated[
 
 
 def _out() -> Console:
-    return Console()
+    return Console(markup=False)  # run errors, paths and configs are data: print them literally
 
 
 def _err() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, markup=False)
 
 
 def _version(value: bool) -> None:
@@ -116,7 +117,7 @@ def _root(
 def _progress_bar() -> ProgressBar:
     return ProgressBar(
         SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -243,12 +244,13 @@ def run(
         from deepdyn.experiments import train_network
 
         train_network.check_spec_shape(config, _read_spec(spec))
+    _check_out(out)
     rid = run_id(experiment.id, config, deepdyn_version())
     experiments.check_out(out, experiment.id, rid, replace=replace)  # before any work
     runs = Store(store)
     with _progress_bar() as bar:
         stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
-    result = experiments.place_entry(stored, out, replace=replace)
+    result = _copy_entry(stored, out, replace)
     console = _out()
     console.print(f"run     {stored.arrays_path.parent.name}  (store {store})", highlight=False)
     console.print(_numbers_table(result))
@@ -258,6 +260,30 @@ def run(
     console.print(f"config  {entry_dir / 'config.json'}", highlight=False)
     console.print(f"numbers {entry_dir / 'numbers.json'}", highlight=False)
     console.print(f"done in {result.seconds:.1f} s", highlight=False)
+
+
+def _copy_entry(stored: Result, out: Path, replace: bool = False) -> Result:
+    """``experiments.place_entry`` with its file-system errors as one line (exit 2)."""
+    try:
+        return experiments.place_entry(stored, out, replace=replace)
+    except OSError as error:
+        raise ValueError(_os_line(error, "--out", out)) from None
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be a folder before anything is computed."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f'--out "{out}" is a file: give a folder (it is created if missing)')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(_os_line(error, "--out", out)) from None
+
+
+def _os_line(error: OSError, option: str, path: Path) -> str:
+    where = f' ("{error.filename}")' if error.filename and str(error.filename) != str(path) else ""
+    reason = error.strerror or type(error).__name__
+    return f'{option} "{path}"{where}: {reason}: give a folder you can write to'
 
 
 @app.command()
@@ -272,6 +298,7 @@ def reproduce(
     force: ForceOption = False,
 ) -> None:
     """Run the whole catalogue and write the report (index.html); stored runs are reused."""
+    _check_out(out)
     runs = Store(store)
     with _progress_bar() as bar:
         results = experiments.reproduce(
@@ -321,9 +348,9 @@ def _sweep_table(experiment_id: str, items: Sequence[SweepItem]) -> Table:
     table.add_column("status")
     table.add_column("key numbers")
     shown = list(zip(items, configs))
-    failed = [pair for pair in shown if pair[0].status == "failed"]
+    failed = [pair for pair in shown if pair[0].status in ("failed", "diverged")]
     if len(shown) > _SWEEP_ROWS:  # failures first, then the start of the grid
-        rest = [pair for pair in shown if pair[0].status != "failed"]
+        rest = [pair for pair in shown if pair[0].status not in ("failed", "diverged")]
         shown = (failed + rest)[:_SWEEP_ROWS]
         table.caption = f"{_SWEEP_ROWS} of {len(items)} configs shown; deepdyn runs list for all"
     for item, config in shown:
@@ -362,6 +389,16 @@ def sweep_(
     quick: Annotated[bool, typer.Option("--quick", help="Reduced configs: seconds each.")] = False,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
+    tls_ca_file: Annotated[
+        Path | None,
+        typer.Option("--tls-ca-file", help="TLS: the CA that signed the scheduler's certificate."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="TLS: this client's certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="TLS: this client's key, if not in --tls-cert.")
+    ] = None,
 ) -> None:
     """Run one entry over the Cartesian product of config values; stored runs are reused.
 
@@ -374,8 +411,11 @@ def sweep_(
         raise ValueError("give either --workers or --cluster, not both")
     configs = expand_grid(experiment, parsed, seeds=seeds, quick=quick)  # validate first
     runs = Store(store)
-    if cluster is not None:
-        connect(cluster, timeout=5.0).close()  # an unreachable scheduler fails before any work
+    tls = cluster_security(tls_ca_file, tls_cert, tls_key)
+    if cluster is not None:  # an unreachable or silent scheduler fails before any work
+        probe(cluster, timeout=_PROBE_SECONDS, security=tls)
+    elif tls is not None:
+        raise ValueError("--tls-* options need --cluster tls://HOST:PORT")
     try:
         with _progress_bar() as bar:
             items = sweep(
@@ -390,6 +430,7 @@ def sweep_(
                 figures=figures,
                 force=force,
                 progress=_task(bar, f"sweep {experiment.id}"),
+                security=tls,
             )
     except KeyboardInterrupt:
         stored = sum(runs.lookup(experiment.id, c) is not None for c in configs)
@@ -405,8 +446,9 @@ def sweep_(
     console.print(f"{_count(len(items), 'config')}: {summary}  (store {store})", highlight=False)
 
 
-_SWEEP_STATUSES = ("finished", "reused", "recovered", "failed")
+_SWEEP_STATUSES = ("finished", "reused", "recovered", "diverged", "failed")
 _SWEEP_ROWS = 40
+_PROBE_SECONDS = 10.0
 
 
 # ---------------------------------------------------------------- deepdyn playground
@@ -604,10 +646,27 @@ def runs_export(
 
 
 @runs_app.command("check")
-def runs_check(store: StoreOption = _DEFAULT_STORE) -> None:
-    """Check the store: folders without rows, missing or unreadable files, stale runs."""
-    problems = open_store(store).check()
+def runs_check(
+    store: StoreOption = _DEFAULT_STORE,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Rebuild index rows from complete, valid run folders (after a lost index or a "
+            "kill), then check.",
+        ),
+    ] = False,
+) -> None:
+    """Check the store: damaged or edited files, folders without rows, stale runs.
+
+    Exit 0 when clean, 1 when problems are listed (each with what to do).
+    """
+    runs = open_store(store)
     console = _out()
+    if repair:
+        for line in runs.repair():
+            console.print(f"repaired: {line}", highlight=False, soft_wrap=True)
+    problems = runs.check()
     if not problems:
         console.print("clean", highlight=False)
         return
@@ -646,6 +705,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(error.format_message(), error.exit_code)
     except typer.Abort:
         _fail("aborted", 1)
+    except OSError as error:  # the file system said no: a path to fix, not a bug
+        where = f" ({error.filename})" if error.filename else ""
+        _fail(
+            f"{error.strerror or type(error).__name__}{where}: check the path and its permissions",
+            2,
+        )
     if entry_help is not None:  # run ID --help: the command's help, then the entry's fields
         show(entry_help)
     if isinstance(code, int) and code != 0:

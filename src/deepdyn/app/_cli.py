@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 import threading
 import webbrowser
 from typing import Annotated
@@ -23,10 +25,24 @@ def playground(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = F
         raise ValueError(f"port must be an integer in 1 … 65535, got {port!r}: e.g. --port 8765")
     if not isinstance(host, str) or not host:
         raise ValueError("host must be a name or address, got an empty value: e.g. 127.0.0.1")
+    from deepdyn.app._server import LOOPBACK_HOSTS, host_name
+
+    allowed = list(LOOPBACK_HOSTS)
+    if host_name(host) not in LOOPBACK_HOSTS:
+        # anyone who can reach the port can drive training on this machine: say so
+        print(
+            f"warning: --host {host} serves the playground beyond this machine: anyone who can "
+            f"reach port {port} can run training here; use --host 127.0.0.1 to keep it local",
+            file=sys.stderr,
+        )
+        if host in ("0.0.0.0", "::", ""):  # every interface: this machine's names
+            allowed += [socket.gethostname(), socket.getfqdn()]
+        else:
+            allowed.append(host)
     url = f"http://{host}:{port}/"
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(allowed_hosts=allowed), host=host, port=port, log_level="warning")
 
 
 def playground_command(

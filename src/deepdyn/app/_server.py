@@ -6,6 +6,12 @@ and sends frames, so it never blocks. The run task of a socket is cancelled when
 closes. At most ``max_sessions`` sockets are served at once (each with a bounded snapshot
 memory); a further one is closed with code 1013 and a message. No file access, no pickle, no
 eval: messages are JSON, validated by pydantic.
+
+Hostile input gets an error message and the socket stays open: binary frames, messages over
+``MAX_MESSAGE_CHARS``, JSON nested too deeply. Requests must name an allowed host (loopback names
+unless ``allowed_hosts`` adds others), so a page on another domain that rebinds its DNS to
+127.0.0.1 cannot drive the server. A ``step`` request trains in chunks as a task, so ``pause``
+stops it after the chunk in flight, and it is stopped with a message after ``step_budget`` s.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -62,13 +69,43 @@ def _error_line(e: ValidationError) -> str:
     return _line(e.errors()[0])
 
 
+MAX_MESSAGE_CHARS = 64 * 1024
+"""The longest WebSocket message read (a configure message is well under 2 KiB)."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def host_name(header: str | None) -> str:
+    """The host of a ``Host`` header without its port, lower case (``[::1]:80`` → ``::1``)."""
+    text = (header or "").strip().lower()
+    if text.startswith("["):
+        return text[1 : text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def _refused_host(header: str | None) -> str:
+    return (
+        f"host {header!r} refused: open the page as http://127.0.0.1:PORT/ "
+        "(or start the playground with --host NAME for the name you use)"
+    )
+
+
 class Playground:
     """State shared by the app: the live sessions and the limits."""
 
-    def __init__(self, *, max_sessions: int, snapshot_bytes: int, chunk_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        max_sessions: int,
+        snapshot_bytes: int,
+        chunk_seconds: float,
+        allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
+        step_budget: float = 30.0,
+    ) -> None:
         self.max_sessions = max_sessions
         self.snapshot_bytes = snapshot_bytes
         self.chunk_seconds = chunk_seconds
+        self.allowed_hosts = {host_name(h) for h in allowed_hosts}
+        self.step_budget = step_budget
         self.active = 0
         self.tasks: set[asyncio.Task[None]] = set()
         # as many workers as cores: more threads only fight over the GIL
@@ -82,16 +119,29 @@ class Playground:
 
 
 def create_app(
-    *, max_sessions: int = 16, snapshot_bytes: int = 8 * 2**20, chunk_seconds: float = 0.05
+    *,
+    max_sessions: int = 16,
+    snapshot_bytes: int = 8 * 2**20,
+    chunk_seconds: float = 0.05,
+    allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
+    step_budget: float = 30.0,
 ) -> FastAPI:
     """The playground app. ``max_sessions``: concurrent sockets; ``snapshot_bytes``: the
-    scrubber's memory per session; ``chunk_seconds``: training time between frames."""
+    scrubber's memory per session; ``chunk_seconds``: training time between frames;
+    ``allowed_hosts``: the names the ``Host`` header may carry (port aside); ``step_budget``:
+    the longest a ``step`` request trains, in seconds."""
     if not 1 <= max_sessions <= 1000:
         raise ValueError(f"max_sessions must be in 1 … 1000, got {max_sessions}")
     if not 0.001 <= chunk_seconds <= 5:
         raise ValueError(f"chunk_seconds must be in 0.001 … 5, got {chunk_seconds}")
+    if not 0 < step_budget <= 3600:
+        raise ValueError(f"step_budget must be in (0, 3600] seconds, got {step_budget}")
     pg = Playground(
-        max_sessions=max_sessions, snapshot_bytes=snapshot_bytes, chunk_seconds=chunk_seconds
+        max_sessions=max_sessions,
+        snapshot_bytes=snapshot_bytes,
+        chunk_seconds=chunk_seconds,
+        allowed_hosts=allowed_hosts,
+        step_budget=step_budget,
     )
 
     @contextlib.asynccontextmanager
@@ -101,6 +151,13 @@ def create_app(
 
     app = FastAPI(title="deepdyn playground", version="1", lifespan=lifespan)
     app.state.playground = pg
+
+    @app.middleware("http")
+    async def trusted_host(request: Request, call_next: Callable[..., Any]) -> Any:
+        header = request.headers.get("host")
+        if host_name(header) not in pg.allowed_hosts:  # DNS rebinding: refuse foreign names
+            return JSONResponse(status_code=400, content={"detail": _refused_host(header)})
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, e: RequestValidationError) -> JSONResponse:
@@ -142,6 +199,11 @@ def create_app(
     @app.websocket("/ws")
     async def socket(ws: WebSocket) -> None:
         await ws.accept()
+        header = ws.headers.get("host")
+        if host_name(header) not in pg.allowed_hosts:
+            await ws.send_json({"type": "error", "message": _refused_host(header)})
+            await ws.close(code=1008)
+            return
         origin = ws.headers.get("origin")
         if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
             # another site's page in the user's browser may not drive this server
@@ -197,11 +259,39 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
         await send(await pg.call(s.current))
         return s
 
+    async def run_steps(s: Session, steps: int) -> None:
+        """``steps`` training steps in chunks of about ``chunk_seconds`` (pause cancels between
+        chunks), within ``step_budget`` seconds; then the frame."""
+        start, done, chunk = time.perf_counter(), 0, 1
+        while done < steps:
+            if time.perf_counter() - start > pg.step_budget:
+                await send({"type": "error", "message": (
+                    f"step stopped after {pg.step_budget:g} s at step {s.step} ({done} of "
+                    f"{steps} steps): ask for fewer steps or use a smaller setting")})  # fmt: skip
+                break
+            clock = time.perf_counter()
+            done += await pg.call(_train, s, min(chunk, steps - done))
+            per_step = (time.perf_counter() - clock) / max(chunk, 1)
+            chunk = max(1, int(pg.chunk_seconds / max(per_step, 1e-6)))
+        await send(await pg.call(s.current))
+
     try:
         while True:
-            text = await ws.receive_text()
+            text = await _receive(ws)
+            if text is None:
+                await send({"type": "error", "message": (
+                    "bad message: binary frames are not accepted: send JSON text")})  # fmt: skip
+                continue
+            if len(text) > MAX_MESSAGE_CHARS:
+                await send({"type": "error", "message": (
+                    f"bad message: {len(text)} characters, at most {MAX_MESSAGE_CHARS}: "
+                    "send only the settings that change")})  # fmt: skip
+                continue
             try:
                 msg = Message.model_validate(json.loads(text))
+            except RecursionError:
+                await send({"type": "error", "message": "bad message: JSON nested too deeply"})
+                continue
             except (ValueError, TypeError) as e:
                 line = _error_line(e) if isinstance(e, ValidationError) else f"not JSON: {e}"
                 await send({"type": "error", "message": f"bad message: {line}"})
@@ -215,7 +305,7 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                     continue
                 if session is None:
                     session = await build(msg.settings or Settings())
-                if msg.type == "start" and runner is None:
+                if msg.type == "start" and (runner is None or runner.done()):
                     runner = asyncio.create_task(run(session))
                     pg.tasks.add(runner)
                     runner.add_done_callback(pg.tasks.discard)
@@ -224,8 +314,10 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                     await stop()  # the chunk in flight finishes: show where training stopped
                     await send(await pg.call(session.current))
                     await send({"type": "state", "running": False})
-                elif msg.type == "step" and runner is None:
-                    await send(await pg.call(session.advance, steps=msg.steps))
+                elif msg.type == "step" and (runner is None or runner.done()):
+                    runner = asyncio.create_task(run_steps(session, msg.steps))
+                    pg.tasks.add(runner)
+                    runner.add_done_callback(pg.tasks.discard)
                 elif msg.type == "replay":
                     await send(await pg.call(_replay, session, msg.index))
                 elif msg.type == "export":
@@ -236,6 +328,20 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
         pass
     finally:
         await stop()
+
+
+async def _receive(ws: WebSocket) -> str | None:
+    """The next text message; None for a binary frame; WebSocketDisconnect when closed."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _train(s: Session, steps: int) -> int:
+    with s.lock:
+        return s.train(steps=steps)
 
 
 def _replay(s: Session, index: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from deepdyn import _budget
 from deepdyn._checks import integer
 
 Dataset = tuple[torch.Tensor, torch.Tensor]
@@ -13,6 +14,13 @@ Dataset = tuple[torch.Tensor, torch.Tensor]
 def generator(seed: int) -> torch.Generator:
     """A fresh CPU generator seeded with ``seed`` (an int ≥ 0); never the global state."""
     return torch.Generator().manual_seed(integer("seed", seed, minimum=0))
+
+
+def samples(n: int, features: int, name: str = "n") -> int:
+    """``n`` as an int ≥ 1 whose (sample, features) data fit in memory; else a ValueError."""
+    n = integer(name, n)
+    _budget.check_samples(n, features)
+    return n
 
 
 def floating(dtype: torch.dtype) -> torch.dtype:

@@ -6,7 +6,7 @@ import torch
 
 from deepdyn._checks import integer, positive
 
-from ._common import Dataset, add_noise, floating, generator
+from ._common import Dataset, add_noise, floating, generator, samples
 
 _F64 = torch.float64
 
@@ -43,7 +43,7 @@ def step(
     Returns:
         X of shape (sample, input) with input = 1, and y of shape (sample,), int64 in {0, 1}.
     """
-    n = integer("n", n)
+    n = samples(n, 1)
     noise = positive("noise", noise, allow_zero=True)
     dtype = floating(dtype)
     g = generator(seed)
@@ -103,7 +103,7 @@ def oscillation(
     Returns:
         X of shape (sample, input) with input = 1, and y of shape (sample, 1) of dtype ``dtype``.
     """
-    n = integer("n", n)
+    n = samples(n, 1)
     m = integer("m", m)
     dtype = floating(dtype)
     g = generator(seed)

@@ -27,6 +27,7 @@ from ._common import (
     floating,
     generator,
     labels,
+    samples,
     shuffled,
 )
 
@@ -103,7 +104,7 @@ def spheres(
 def _ball_and_shell(
     n: int, dim: int, a: float, b: float, seed: int, dtype: torch.dtype, balanced: bool
 ) -> Dataset:
-    n = integer("n", n)
+    n = samples(n, dim)
     a = positive("a", a)
     b = positive("b", b)
     if b >= 1:
@@ -155,7 +156,7 @@ def moons(
     Returns:
         X of shape (sample, input) with input = 2, and y of shape (sample,), int64 in {0, 1}.
     """
-    n = integer("n", n)
+    n = samples(n, 2)
     noise = positive("noise", noise, allow_zero=True)
     dtype = floating(dtype)
     g = generator(seed)
@@ -192,7 +193,7 @@ def spirals(
     Returns:
         X of shape (sample, input) with input = 2, and y of shape (sample,), int64 in {0, 1}.
     """
-    n = integer("n", n)
+    n = samples(n, 2)
     turns = positive("turns", turns)
     noise = positive("noise", noise, allow_zero=True)
     dtype = floating(dtype)
@@ -227,7 +228,7 @@ def xor(
     Returns:
         X of shape (sample, input) with input = 2, and y of shape (sample,), int64 in {0, 1}.
     """
-    n = integer("n", n)
+    n = samples(n, 2)
     noise = positive("noise", noise, allow_zero=True)
     dtype = floating(dtype)
     g = generator(seed)
@@ -259,7 +260,7 @@ def gaussians(
         X of shape (sample, input), input = 2 or the second dimension of ``centers``, and y of
         shape (sample,), int64 in 0 … k-1.
     """
-    n = integer("n", n)
+    n = samples(n, 2)
     std = positive("std", std, allow_zero=True)
     dtype = floating(dtype)
     mu = _centers(centers)  # (class, input)

@@ -12,7 +12,7 @@ from typing import cast
 import torch
 from torch import nn
 
-from deepdyn import _checks
+from deepdyn import _budget, _checks
 from deepdyn.dynamics._activations import activation as _activation
 from deepdyn.dynamics._affine import affine
 
@@ -119,11 +119,13 @@ class Field(nn.Module):
         self.activation = _activation(activation)
         self.widths = tuple(int(w) for w in widths)
         self.depth = len(self.widths) - 1
-        layers = []
+        layers, count = [], 0
         for l in range(self.depth):
             c_in, c_out = self.widths[l], self.widths[l + 1]
             m = hidden if hidden is not None else c_in
             spec = self.kind.layout(c_in, c_out, m, q, self.activation.name)
+            count += sum((a + bias) * b for a, b, _, bias in spec)  # refuse what cannot fit
+            _budget.check_network(count, widths=self.widths, ensemble=ensemble, dtype=dtype)
             layers.append(
                 nn.ModuleList(
                     _Sublayer(a, b, s, bias=bias, ensemble=ensemble, dtype=dtype)

@@ -198,6 +198,10 @@ class Network(nn.Module):
         """x → (ensemble, sample, input), validated."""
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        if x.dtype == torch.bool or x.is_complex():
+            raise ValueError(f"input must hold real numbers, got dtype {x.dtype}")
+        dtype = next(self.parameters()).dtype
+        x = x if x.dtype == dtype else x.to(dtype)  # float16, float64, integers: as fit casts
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.members, -1, -1)
         elif x.dim() == 3 and self.ensemble is not None:

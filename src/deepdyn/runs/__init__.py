@@ -12,6 +12,7 @@ ensembles, inline, in local worker processes or on a Dask cluster.
 
 from __future__ import annotations
 
+from deepdyn.runs._cluster import connect, probe, security
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -30,7 +31,7 @@ from deepdyn.runs._mlflow import export_mlflow, tracking_uri
 from deepdyn.runs._networks import keep_networks
 from deepdyn.runs._query import compare, format_value, open_store, resolve, select, varying
 from deepdyn.runs._store import Store, run_id
-from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, connect, expand_grid, plan, sweep
+from deepdyn.runs._sweep import GROUP_SIZE, SweepItem, expand_grid, plan, sweep
 
 __all__ = [
     "GROUP_SIZE",
@@ -53,9 +54,11 @@ __all__ = [
     "make_config",
     "open_store",
     "plan",
+    "probe",
     "resolve",
     "run_experiment",
     "run_id",
+    "security",
     "select",
     "sweep",
     "tracking_uri",

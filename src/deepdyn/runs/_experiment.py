@@ -277,6 +277,14 @@ def make_config(
             )
         merged[key] = value
     values = {k: _parse(k, types[k], v) for k, v in merged.items()}
+    for key, value in values.items():  # every seed alike, before anything runs or is stored
+        seed = (key == "seed" or key.endswith("_seed")) and types[key] is int
+        valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+        if seed and not valid:
+            raise ValueError(
+                f'config key "{key}" is a seed: it expects an integer in 0 … 2**63 - 1, '
+                f"got {value!r}"
+            )
     return experiment.config(**values)
 
 

@@ -2,6 +2,12 @@
 
 WAL mode, so readers never block the one writer; a finished run is recorded in one transaction.
 Nothing here touches the run folders: that is ``_store.py``'s job.
+
+Paths are never trusted from a row: a run's folder is always ``<store>/runs/<run_id>`` (the
+``path`` column holds that relative path, for people reading the file), so a moved or copied store
+reads and writes only inside itself, and a row whose id is not 16 hex digits is never followed.
+``checksums`` holds the sha256 of each stored file, recorded when the run finishes; ``pid`` is the
+process that claims a ``running`` row (with ``host``).
 """
 
 from __future__ import annotations
@@ -9,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,8 @@ _COLUMNS = (
     "ended",
     "host",
     "path",
+    "checksums",
+    "pid",
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -38,9 +48,20 @@ CREATE TABLE IF NOT EXISTS runs (
     started    TEXT NOT NULL,
     ended      TEXT,
     host       TEXT NOT NULL,
-    path       TEXT NOT NULL
+    path       TEXT NOT NULL,
+    checksums  TEXT,
+    pid        INTEGER
 )
 """
+_ADDED = {"checksums": "TEXT", "pid": "INTEGER"}  # columns newer than the first stores
+_RUN_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def valid_run_id(run_id: str) -> bool:
+    """True when ``run_id`` looks like one deepdyn writes (16 lower-case hex digits)."""
+    return isinstance(run_id, str) and bool(_RUN_ID.match(run_id))
+
+
 STATUSES = ("running", "finished", "failed")
 
 
@@ -58,9 +79,13 @@ class RunInfo:
     ended: str | None
     host: str
     path: Path
+    checksums: dict[str, str] = dataclasses.field(default_factory=dict)
+    pid: int | None = None
 
 
-def _info(row: sqlite3.Row) -> RunInfo:
+def _info(row: sqlite3.Row, root: Path) -> RunInfo:
+    # a read-only store of an older schema lacks the new columns (``in row`` tests values)
+    extra = "pid" in row.keys()  # noqa: SIM118
     return RunInfo(
         run_id=row["run_id"],
         experiment=row["experiment"],
@@ -71,7 +96,9 @@ def _info(row: sqlite3.Row) -> RunInfo:
         started=row["started"],
         ended=row["ended"],
         host=row["host"],
-        path=Path(row["path"]),
+        path=root / "runs" / row["run_id"],  # never the stored path: see the module docstring
+        checksums=json.loads(row["checksums"]) if extra and row["checksums"] else {},
+        pid=row["pid"] if extra else None,
     )
 
 
@@ -80,14 +107,24 @@ class Index:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.root = path.parent
         if path.exists():
             with path.open("rb") as f:
                 head = f.read(len(_HEADER))
             if head and head != _HEADER:
                 raise ValueError(self._corrupt())
+        # a store on a read-only medium (or without write permission) can still be read
+        self.readonly = path.exists() and not (
+            os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        )
         try:
             with self._connect() as db:
-                db.execute(_SCHEMA)
+                if not self.readonly:
+                    db.execute(_SCHEMA)
+                have = {r["name"] for r in db.execute("PRAGMA table_info(runs)")}
+                for name, kind in _ADDED.items():
+                    if name not in have and not self.readonly:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
         except sqlite3.DatabaseError as error:
             raise ValueError(f"{self._corrupt()} ({error})") from None
 
@@ -100,10 +137,15 @@ class Index:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30.0)
+        if self.readonly:  # nothing writes it: no WAL files to create, no locks to take
+            uri = f"{self.path.resolve().as_uri()}?immutable=1"
+            db = sqlite3.connect(uri, timeout=30.0, uri=True)
+        else:
+            db = sqlite3.connect(self.path, timeout=30.0)
         try:
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
+            if not self.readonly:
+                db.execute("PRAGMA journal_mode=WAL")
             with db:  # one transaction: committed on success, rolled back on error
                 yield db
         finally:
@@ -114,7 +156,8 @@ class Index:
         values = dataclasses.asdict(info)
         values["config"] = json.dumps(info.config, sort_keys=True)
         values["metrics"] = json.dumps(info.metrics, sort_keys=True)
-        values["path"] = str(info.path)
+        values["path"] = f"runs/{info.run_id}"
+        values["checksums"] = json.dumps(info.checksums, sort_keys=True)
         with self._connect() as db:
             db.execute(
                 f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) "
@@ -122,14 +165,58 @@ class Index:
                 values,
             )
 
-    def finish(self, run_id: str, metrics: dict[str, float], ended: str) -> None:
-        """Mark ``run_id`` finished with its numbers, in one transaction."""
+    def finish(
+        self, run_id: str, metrics: dict[str, float], ended: str, checksums: dict[str, str]
+    ) -> None:
+        """Mark ``run_id`` finished with its numbers and file checksums, in one transaction."""
         with self._connect() as db:
             db.execute(
-                "UPDATE runs SET status = 'finished', metrics = ?, ended = ?, error = NULL "
-                "WHERE run_id = ?",
-                (json.dumps(metrics, sort_keys=True), ended, run_id),
+                "UPDATE runs SET status = 'finished', metrics = ?, ended = ?, error = NULL, "
+                "checksums = ?, pid = NULL WHERE run_id = ?",
+                (
+                    json.dumps(metrics, sort_keys=True),
+                    ended,
+                    json.dumps(checksums, sort_keys=True),
+                    run_id,
+                ),
             )
+
+    def claim(self, info: RunInfo, taken: Callable[[RunInfo], bool]) -> RunInfo | None:
+        """Write the ``running`` row ``info`` unless ``taken(row)`` says the stored row is held.
+
+        One immediate transaction: of processes claiming one id at once, exactly one wins; the
+        others get the holder's row back (None means ``info`` was written). A stored finished
+        row keeps its checksums, so a killed ``--force`` can still recover its old folder.
+        """
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT * FROM runs WHERE run_id = ?", (info.run_id,)).fetchone()
+            held = None if row is None else _info(row, self.root)
+            if held is not None and taken(held):
+                db.execute("ROLLBACK")
+                return held
+            if held is not None and held.checksums and not info.checksums:
+                info = dataclasses.replace(info, checksums=held.checksums)
+            values = dataclasses.asdict(info)
+            values["config"] = json.dumps(info.config, sort_keys=True)
+            values["metrics"] = json.dumps(info.metrics, sort_keys=True)
+            values["path"] = f"runs/{info.run_id}"
+            values["checksums"] = json.dumps(info.checksums, sort_keys=True)
+            db.execute(
+                f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join(':' + c for c in _COLUMNS)})",
+                values,
+            )
+            db.execute("COMMIT")
+            return None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
 
     def fail(self, run_id: str, error: str, ended: str) -> None:
         """Mark ``run_id`` failed with the one-line ``error``."""
@@ -142,7 +229,7 @@ class Index:
     def get(self, run_id: str) -> RunInfo | None:
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return None if row is None else _info(row)
+        return None if row is None else _info(row, self.root)
 
     def select(self, experiment: str | None = None, status: str | None = None) -> list[RunInfo]:
         """Rows, oldest first, filtered by experiment id and/or status."""
@@ -158,7 +245,13 @@ class Index:
             sql += " WHERE " + " AND ".join(where)
         with self._connect() as db:
             rows = db.execute(sql + " ORDER BY started, run_id", args).fetchall()
-        return [_info(r) for r in rows]
+        return [_info(r, self.root) for r in rows if valid_run_id(r["run_id"])]
+
+    def invalid_ids(self) -> list[str]:
+        """Ids of rows no deepdyn wrote (not 16 hex digits): never followed, reported by check."""
+        with self._connect() as db:
+            rows = db.execute("SELECT run_id FROM runs").fetchall()
+        return [r["run_id"] for r in rows if not valid_run_id(r["run_id"])]
 
     def delete(self, run_id: str) -> None:
         with self._connect() as db:

@@ -9,6 +9,12 @@ Layout::
 A run id is the first 16 hex digits of the sha256 of the canonical JSON of
 ``{experiment, config, deepdyn_version}``: the same config gives the same id, so a finished run is
 found again and never computed twice (unless ``force=True``).
+
+Trust: every path is ``<store>/runs/<run_id>`` (a moved or copied store works inside itself); a
+finished run's files are checked against the checksums its row recorded before they are reused,
+loaded or copied (``_integrity.py``); a damaged run is recomputed by the next run. A run claims its
+id (``running`` row with its pid and host): a second process running the same config waits for
+it and reuses its result, or takes over when the claimant is dead.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import contextlib
 import csv
 import dataclasses
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -42,9 +47,11 @@ from deepdyn.runs._experiment import (
     run_experiment,
     write_run,
 )
-from deepdyn.runs._index import STATUSES, Index, RunInfo
+from deepdyn.runs._index import STATUSES, Index, RunInfo, valid_run_id
+from deepdyn.runs._integrity import checksums, complete, damage, run_id
 
-_FILES = ("config.json", "arrays.nc", "numbers.json")  # figure.png may be drawn later
+__all__ = ["Store", "run_id", "write_folder"]
+_POLL_SECONDS = 0.5  # how often a run waits on another process computing the same config
 _STALE_SECONDS = 24 * 3600.0
 
 
@@ -59,6 +66,30 @@ def _seconds(started: str, ended: str | None) -> float:
     return delta.total_seconds()
 
 
+@contextlib.contextmanager
+def _file_errors(path: Path, what: str) -> Iterator[None]:
+    """Turn the OSError of writing ``path`` into one ValueError line that says what to do."""
+    try:
+        yield
+    except IsADirectoryError:
+        raise ValueError(f'{what} "{path}" is a folder: give a file name') from None
+    except NotADirectoryError:
+        raise ValueError(
+            f'{what} "{path}": a part of that path is a file, not a folder: give another path'
+        ) from None
+    except FileNotFoundError:
+        raise ValueError(
+            f'{what} "{path}": folder "{path.parent}" does not exist: '
+            "create it or give another path"
+        ) from None
+    except PermissionError:
+        raise ValueError(
+            f'{what} "{path}" cannot be written (permission denied): give a path you can write to'
+        ) from None
+    except OSError as error:
+        raise ValueError(f'{what} "{path}" cannot be written ({error.strerror})') from None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -67,15 +98,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def run_id(experiment_id: str, config: Any, version: str) -> str:
-    """sha256 (first 16 hex) of the canonical JSON of the experiment id, config and version."""
-    is_instance = dataclasses.is_dataclass(config) and not isinstance(config, type)
-    values = dataclasses.asdict(config) if is_instance else dict(config)
-    record = {"config": values, "deepdyn_version": version, "experiment": experiment_id}
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class Store:
@@ -89,6 +111,9 @@ class Store:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f'store path "{self.path}" is a file: pass a folder with --store')
+        if (self.path / "index.sqlite").is_file() and not os.access(self.path, os.W_OK):
+            self.index = Index(self.path / "index.sqlite")  # read-only: list, show, export, check
+            return
         try:
             (self.path / "runs").mkdir(parents=True, exist_ok=True)
             (self.path / "tmp").mkdir(exist_ok=True)
@@ -110,19 +135,28 @@ class Store:
     # ------------------------------------------------------------ reading
 
     def folder(self, run_id: str) -> Path:
+        if not valid_run_id(run_id):
+            raise ValueError(f'run id "{run_id}" invalid: 16 hex digits, see deepdyn runs list')
         return self.path / "runs" / run_id
 
     def get(self, run_id: str) -> RunInfo:
         """The row ``run_id``; ValueError when there is none."""
-        info = self.index.get(run_id)
+        info = self.index.get(run_id) if valid_run_id(run_id) else None
         if info is None:
             raise ValueError(f'run "{run_id}" not found: see deepdyn runs list')
         return info
 
+    def damage(self, info: RunInfo) -> str | None:
+        """None when the finished run ``info`` is intact, else what is wrong with its folder."""
+        return damage(info.path, info.run_id, info.checksums)
+
     def lookup(self, experiment_id: str, config: Any) -> RunInfo | None:
-        """The finished run of ``experiment_id`` with ``config`` (this deepdyn version), or None."""
+        """The intact finished run of ``experiment_id`` with ``config`` (this deepdyn version), or
+        None (also when its folder is damaged: see ``damage``)."""
         info = self.index.get(run_id(experiment_id, config, deepdyn_version()))
-        return info if info is not None and info.status == "finished" else None
+        if info is None or info.status != "finished" or self.damage(info) is not None:
+            return None
+        return info
 
     def list(self, experiment: str | None = None, status: str | None = None) -> list[RunInfo]:
         """All runs, oldest first, optionally only those of ``experiment`` and/or ``status``."""
@@ -135,7 +169,16 @@ class Store:
         info = self.get(run_id)
         if info.status != "finished":
             raise ValueError(f'run "{run_id}" is {info.status}, not finished: it has no arrays')
-        return xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")
+        why = self.damage(info)
+        if why is None:
+            try:
+                return xr.load_dataset(info.path / "arrays.nc", engine="netcdf4")
+            except Exception as error:
+                why = f"arrays.nc is unreadable ({one_line(error)[:100]})"
+        raise ValueError(
+            f'run "{run_id}" is damaged: {why}; run it again (the next deepdyn run recomputes '
+            f"it) or deepdyn runs rm {run_id}"
+        )
 
     def network(self, run_id: str, name: str | None = None, *, member: int | None = None) -> Any:
         """The trained network the finished run ``run_id`` kept (spec and final θ), rebuilt:
@@ -144,6 +187,9 @@ class Store:
         info = self.get(run_id)
         if info.status != "finished":
             raise ValueError(f'run "{run_id}" is {info.status}, not finished: it has no network')
+        why = self.damage(info)
+        if why is not None:
+            raise ValueError(f'run "{run_id}" is damaged: {why}; run it again to recompute it')
         return _networks.read(info.path / _networks.FILE, name, member=member)
 
     def networks(self, run_id: str) -> builtins.list[str]:
@@ -157,7 +203,7 @@ class Store:
         fields = ["run_id", "experiment", "status", "started", "ended", "seconds", "host"]
         fields += ["path", "error", "config", *metric_names]
         out = Path(path)
-        with out.open("w", newline="", encoding="utf-8") as f:
+        with _file_errors(out, "CSV file"), out.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(fields)
             for info in infos:
@@ -170,7 +216,7 @@ class Store:
                         info.ended or "",
                         f"{_seconds(info.started, info.ended):.3f}",
                         info.host,
-                        str(info.path),
+                        f"runs/{info.run_id}",
                         info.error or "",
                         json.dumps(info.config, sort_keys=True),
                         *(info.metrics.get(m, "") for m in metric_names),
@@ -182,6 +228,7 @@ class Store:
 
     def remove(self, run_id: str) -> None:
         """Delete the run ``run_id``: its folder, then its row."""
+        self._writable()
         self.get(run_id)
         shutil.rmtree(self.folder(run_id), ignore_errors=True)
         self.index.delete(run_id)
@@ -205,17 +252,27 @@ class Store:
         becomes ``failed`` with the one-line error, no folder is left and the error propagates.
         """
         _check_config(experiment, config)
+        self._writable()
         rid = run_id(experiment.id, config, deepdyn_version())
-        existing = self.index.get(rid)
-        if existing is not None and existing.status == "finished" and not force:
-            if figure:  # a sweep stored it without one: draw it from the stored arrays
-                self.draw(rid, experiment)
+        while True:
+            if not force:
+                reused = self._reusable(experiment, config, progress)
+                if reused is not None:
+                    if figure:  # a sweep stored it without one: draw it from the stored arrays
+                        self.draw(rid, experiment)
+                    if progress is not None:
+                        progress(1, 1, f"reused run {rid}")
+                    return self._result(experiment, config, reused)
+            started = _now()
+            row = self._row(experiment, config, "running", started=started, pid=os.getpid())
+            holder = self.index.claim(row, self._held)
+            if holder is None:
+                break
+            # another live process is computing this very config: wait for it, then reuse
             if progress is not None:
-                progress(1, 1, f"reused run {rid}")
-            return self._result(experiment, config, existing)
-
-        started = _now()
-        self.index.put(self._row(experiment, config, "running", started=started))
+                progress(0, 1, f"waiting for pid {holder.pid} on {holder.host} (run {rid})")
+            time.sleep(_POLL_SECONDS)
+            force = False  # what the other process stores is as fresh as a forced run
         log = _Log(started, f"start {experiment.id} run {rid}", progress)
         try:
             with _staging(self.path, rid) as tmp:
@@ -224,8 +281,57 @@ class Store:
         except BaseException as error:
             self.index.fail(rid, one_line(error), _now())
             raise
-        self.index.finish(rid, result.numbers, _now())
+        self.index.finish(rid, result.numbers, _now(), checksums(self.folder(rid)))
         return self._result(experiment, config, self.get(rid))
+
+    def claim(self, experiment: Experiment, config: Any) -> RunInfo | None:
+        """Claim this config's run id for this process (a ``running`` row with its pid); None
+        when claimed, else the row of the live process that holds it (see ``Store.run``)."""
+        self._writable()
+        row = self._row(experiment, config, "running", started=_now(), pid=os.getpid())
+        return self.index.claim(row, self._held)
+
+    def release(self, experiment: Experiment, config: Any, reason: str) -> None:
+        """Mark this process's claim on this config failed with ``reason`` (e.g. interrupted)."""
+        rid = run_id(experiment.id, config, deepdyn_version())
+        info = self.index.get(rid)
+        if info is not None and info.status == "running" and info.pid == os.getpid():
+            self.index.fail(rid, reason, _now())
+
+    def _reusable(
+        self, experiment: Experiment, config: Any, progress: Progress | None
+    ) -> RunInfo | None:
+        """The intact finished row of this config, or the row recovered from a complete folder
+        that a killed run left behind; None when it must be computed (a damaged one too)."""
+        rid = run_id(experiment.id, config, deepdyn_version())
+        info = self.index.get(rid)
+        if info is not None and info.status == "finished":
+            why = self.damage(info)
+            if why is None:
+                return info
+            if progress is not None:
+                progress(0, 1, f"run {rid} is damaged ({why}): computing it again")
+            return None
+        if info is not None and self._held(info):
+            return None
+        return self.recover(experiment, config)
+
+    def _held(self, info: RunInfo) -> bool:
+        """True while ``info`` is a ``running`` row whose claimant (another process) is alive."""
+        if info.status != "running":
+            return False
+        if info.host != socket.gethostname():  # another machine: trust it for a day
+            return _seconds(info.started, _now()) < _STALE_SECONDS
+        if info.pid is None:  # a row of an older deepdyn: alive while its tmp folder is
+            return self._in_progress(info)
+        return info.pid != os.getpid() and _alive(info.pid)
+
+    def _writable(self) -> None:
+        if self.index.readonly:
+            raise ValueError(
+                f'store "{self.path}" is read-only: it can be listed, shown and exported; '
+                "to run, pass a folder you can write to with --store"
+            )
 
     def record(
         self,
@@ -247,8 +353,12 @@ class Store:
             experiment, config, status, started=started, ended=ended, host=host,
             numbers=numbers, error=error,
         )  # fmt: skip
-        if status == "finished" and not _complete(info.path):
-            raise ValueError(f'run "{info.run_id}" has no complete folder: it cannot be finished')
+        if status == "finished":
+            if not complete(info.path):
+                raise ValueError(
+                    f'run "{info.run_id}" has no complete folder: it cannot be finished'
+                )
+            info = dataclasses.replace(info, checksums=checksums(info.path))
         self.index.put(info)
         return info
 
@@ -258,13 +368,14 @@ class Store:
         rid = run_id(experiment.id, config, deepdyn_version())
         folder = self.folder(rid)
         info = self.index.get(rid)
-        if (info is not None and info.status == "finished") or not _complete(folder):
+        if (info is not None and info.status == "finished") or not complete(folder):
+            return None
+        if damage(folder, rid) is not None:
             return None
         try:
             record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
             numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))
-            xr.load_dataset(folder / "arrays.nc", engine="netcdf4")
-        except Exception:
+        except (OSError, ValueError):
             return None
         if record.get("config") != dataclasses.asdict(config):
             return None
@@ -286,6 +397,8 @@ class Store:
         path = info.path / "figure.png"
         if force or not path.is_file():
             draw_figure(experiment, self.load(run_id), path)
+        elif self.damage(info) is not None:  # a figure beside damaged arrays is not shown
+            self.load(run_id)  # raises the one-line "damaged" error
         return path
 
     def clean(self) -> builtins.list[Path]:
@@ -310,6 +423,7 @@ class Store:
         host: str | None = None,
         numbers: dict[str, float] | None = None,
         error: str | None = None,
+        pid: int | None = None,
     ) -> RunInfo:
         rid = run_id(experiment.id, config, deepdyn_version())
         return RunInfo(
@@ -323,6 +437,7 @@ class Store:
             ended=ended,
             host=host or socket.gethostname(),
             path=self.folder(rid),
+            pid=pid,
         )
 
     def _result(self, experiment: Experiment, config: Any, info: RunInfo) -> Result:
@@ -338,53 +453,26 @@ class Store:
     # ------------------------------------------------------------ checking
 
     def check(self) -> builtins.list[str]:
-        """Problems in the store, each with what to do; an empty list when it is clean."""
-        problems: builtins.list[str] = []
-        rows = {info.run_id: info for info in self.list()}
-        for folder in sorted((self.path / "runs").iterdir()):
-            if folder.name not in rows:
-                problems.append(
-                    f'folder "{folder}" has no row in the index: delete it (rm -r "{folder}")'
-                )
-        for rid, info in rows.items():
-            folder = self.folder(rid)
-            if info.status == "finished":
-                if not folder.is_dir():
-                    problems.append(
-                        f'run "{rid}" is finished but its folder "{folder}" is missing: '
-                        f"deepdyn runs rm {rid}, then run it again"
-                    )
-                    continue
-                missing = [name for name in _FILES if not (folder / name).is_file()]
-                if missing:
-                    problems.append(
-                        f'run "{rid}" lacks {", ".join(missing)}: deepdyn runs rm {rid}, '
-                        "then run it again"
-                    )
-                    continue
-                try:
-                    xr.load_dataset(folder / "arrays.nc", engine="netcdf4")
-                except Exception as error:
-                    problems.append(
-                        f'run "{rid}": arrays.nc is unreadable ({one_line(error)[:120]}): '
-                        f"deepdyn runs rm {rid}, then run it again"
-                    )
-            elif info.status == "running" and not self._in_progress(info):
-                problems.append(
-                    f'run "{rid}" is marked running but no process is writing it: '
-                    f"deepdyn runs rm {rid}"
-                )
-            elif info.status == "failed" and folder.exists():
-                problems.append(
-                    f'run "{rid}" failed but has a folder "{folder}": deepdyn runs rm {rid}'
-                )
-        for tmp in sorted((self.path / "tmp").iterdir()):
-            if not self._tmp_alive(tmp):
-                problems.append(
-                    f'temporary folder "{tmp}" is left over: rm -r "{tmp}" '
-                    "(a sweep started on this host removes it too)"
-                )
-        return problems
+        """Problems in the store, each with what to do; an empty list when it is clean.
+
+        A complete, valid folder is never advised for deletion: ``repair`` records it.
+        """
+        from deepdyn.runs._check import check
+
+        return check(self)
+
+    def repair(self) -> builtins.list[str]:
+        """Rebuild what the index lost from the folders; what was done, one line each.
+
+        Records every valid folder without a row, finishes ``running`` (dead claimant) and
+        ``failed`` rows whose folder is complete and valid, drops rows with ids deepdyn never
+        writes and removes this host's dead temporary folders. Damaged runs are left for
+        ``check`` to report and the next run to recompute.
+        """
+        from deepdyn.runs._check import repair
+
+        self._writable()
+        return repair(self)
 
     def _tmp_alive(self, tmp: Path) -> bool:
         _, pid, host = _tmp_parts(tmp.name)
@@ -412,10 +500,6 @@ def _tmp_parts(name: str) -> tuple[str, int | None, str]:
     rid, _, rest = name.partition(".")
     pid, _, host = rest.partition(".")
     return rid, int(pid) if pid.isdigit() else None, host
-
-
-def _complete(folder: Path) -> bool:
-    return folder.is_dir() and all((folder / name).is_file() for name in _FILES)
 
 
 @contextlib.contextmanager

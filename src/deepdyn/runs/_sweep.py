@@ -26,6 +26,7 @@ import datetime
 import itertools
 import math
 import multiprocessing
+import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from deepdyn._checks import one_line
+from deepdyn.runs._cluster import connect
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -45,6 +47,14 @@ from deepdyn.runs._store import Store, run_id, write_folder
 
 GROUP_SIZE = 64
 """Default largest number of configs run as one ensemble."""
+_POLL_SECONDS = 0.5  # how often a sweep looks at configs another process is computing
+
+
+def _status(outcome: _Outcome) -> str:
+    """The sweep status of a stored outcome: ``diverged`` is a failure of its own kind."""
+    if outcome.status == "failed" and (outcome.error or "").startswith("Diverged"):
+        return "diverged"
+    return outcome.status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,13 +209,20 @@ def _inline(store_path: str, experiment: Experiment, figures: bool) -> Submit:
     return run
 
 
+def worker_threads(workers: int) -> int:
+    """Torch threads for each of ``workers`` local processes: their share of the cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
 def _pool(store_path: str, experiment: Experiment, figures: bool, workers: int) -> Submit:
     def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
         context = multiprocessing.get_context("spawn")
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
+            threads = worker_threads(workers)
             futures = {
-                pool.submit(run_task, store_path, experiment, task, figures): task for task in tasks
+                pool.submit(run_task, store_path, experiment, task, figures, threads): task
+                for task in tasks
             }
             for future in concurrent.futures.as_completed(futures):
                 try:
@@ -218,8 +235,10 @@ def _pool(store_path: str, experiment: Experiment, figures: bool, workers: int) 
     return run
 
 
-def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) -> Submit:
-    client = connect(address)
+def _dask(
+    store_path: str, experiment: Experiment, figures: bool, address: str, security: Any = None
+) -> Submit:
+    client = connect(address, security=security)
 
     def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
         from distributed import as_completed
@@ -232,32 +251,21 @@ def _dask(store_path: str, experiment: Experiment, figures: bool, address: str) 
                 )
                 futures[future] = task
             for future in as_completed(list(futures), loop=client.loop):
+                task = futures.pop(future)
                 try:
-                    yield future.result()
+                    outcomes = future.result()
                 except Exception as error:  # e.g. KilledWorker after repeated worker deaths
-                    yield _lost(futures[future], error)
+                    outcomes = _lost(task, error)
+                # forget it on the cluster before it is stored: a result still wanted is
+                # recomputed when its worker dies, rewriting folders already recorded
+                future.release()
+                del future
+                yield outcomes
         finally:
             client.cancel(list(futures))
             client.close()
 
     return run
-
-
-def connect(address: str, timeout: float = 10.0) -> Any:
-    """A ``distributed.Client`` on the scheduler ``address``; one-line ValueError if unreachable."""
-    if not isinstance(address, str) or not address.startswith(("tcp://", "tls://")):
-        raise ValueError(
-            f'cluster address "{address}" invalid: give the scheduler as tcp://HOST:PORT'
-        )
-    from distributed import Client
-
-    try:
-        return Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as error:
-        raise ValueError(
-            f"cluster {address} unreachable ({one_line(error)[:120]}): start a scheduler there "
-            "(dask scheduler) or drop --cluster to use local workers"
-        ) from None
 
 
 def _lost(task: Sequence[tuple[int, Any]], error: BaseException) -> list[_Outcome]:
@@ -279,6 +287,7 @@ def sweep(
     figures: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    security: Any = None,
 ) -> list[SweepItem]:
     """Run every config of ``expand_grid(experiment, grid, ...)`` into ``store``; in grid order.
 
@@ -290,6 +299,8 @@ def sweep(
         figures: draw each run's figure now (else ``Store.draw`` draws it when asked).
         force: recompute configs that are already finished.
         progress: ``progress(done, total, message)``, called once per stored config.
+        security: a ``distributed.Security`` for a ``tls://`` cluster (see ``_cluster.security``);
+            a cluster runs the pickled tasks it is sent: use only one you trust.
 
     Interrupting (KeyboardInterrupt) cancels the tasks not yet done; what was stored stays.
     """
@@ -329,10 +340,16 @@ def sweep(
             continue
         todo.append((i, config))
 
+    # claim every config to compute: a second sweep (or run) of the same configs waits for ours
+    claimed: list[tuple[int, Any]] = []
+    waiting: list[tuple[int, Any]] = []
+    for pair in todo:
+        (claimed if store.claim(experiment, pair[1]) is None else waiting).append(pair)
+
     path = str(Path(store.path).resolve())
     submit: Submit
     if cluster is not None:
-        submit = _dask(path, experiment, figures, cluster)
+        submit = _dask(path, experiment, figures, cluster, security)
         slots = max(1, workers)
     elif workers > 1:
         submit = _pool(path, experiment, figures, workers)
@@ -340,25 +357,51 @@ def sweep(
     else:
         submit = _inline(path, experiment, figures)
         slots = 1
-    tasks = plan(experiment, todo, group_size=group_size, workers=slots)
-    if tasks:
-        for outcomes in submit(tasks):
-            for o in outcomes:
-                if statuses[o.index] is not None:
-                    continue  # a task Dask ran twice: the first result counts
-                config = configs[o.index]
-                try:
-                    store.record(
-                        experiment, config, o.status, started=o.started, ended=o.ended,
-                        host=o.host, numbers=o.numbers, error=o.error,
-                    )  # fmt: skip
-                except ValueError as error:  # the folder vanished: record the failure
-                    o = dataclasses.replace(o, status="failed", error=one_line(error))
-                    store.record(
-                        experiment, config, "failed", started=o.started, ended=o.ended,
-                        host=o.host, error=o.error,
-                    )  # fmt: skip
-                report(o.index, o.status, o.error, o.numbers)
+
+    def store_outcomes(outcomes: list[_Outcome]) -> None:
+        for o in outcomes:
+            if statuses[o.index] is not None:
+                continue  # a task Dask ran twice: the first result counts
+            config = configs[o.index]
+            try:
+                store.record(
+                    experiment, config, o.status, started=o.started, ended=o.ended,
+                    host=o.host, numbers=o.numbers, error=o.error,
+                )  # fmt: skip
+            except ValueError as error:  # the folder vanished: record the failure
+                o = dataclasses.replace(o, status="failed", error=one_line(error))
+                store.record(
+                    experiment, config, "failed", started=o.started, ended=o.ended,
+                    host=o.host, error=o.error,
+                )  # fmt: skip
+            report(o.index, _status(o), o.error, o.numbers)
+
+    try:
+        tasks = plan(experiment, claimed, group_size=group_size, workers=slots)
+        if tasks:
+            for outcomes in submit(tasks):
+                store_outcomes(outcomes)
+        while waiting:  # configs another process was computing: reuse what it stored
+            time.sleep(_POLL_SECONDS)
+            held: list[tuple[int, Any]] = []
+            free: list[tuple[int, Any]] = []
+            for pair in waiting:
+                info = store.index.get(run_id(experiment.id, pair[1], version))
+                (held if info is not None and store._held(info) else free).append(pair)
+            waiting = held
+            for i, config in free:
+                info = store.lookup(experiment.id, config) or store.recover(experiment, config)
+                if info is not None:
+                    report(i, "reused", None, dict(info.metrics))
+                elif store.claim(experiment, config) is None:  # its claimant died: ours now
+                    for task in plan(experiment, [(i, config)], group_size=1, workers=1):
+                        store_outcomes(run_task(path, experiment, task, figures))
+                else:
+                    waiting.append((i, config))
+    finally:
+        for i, config in claimed:
+            if statuses[i] is None:  # interrupted before it was stored
+                store.release(experiment, config, "KeyboardInterrupt: the sweep was interrupted")
     store.clean()
     return [
         SweepItem(config, run_id(experiment.id, config, version), status or "failed", err, vals)

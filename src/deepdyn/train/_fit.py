@@ -13,6 +13,7 @@ import torch
 from deepdyn import _checks
 from deepdyn.dynamics import Network
 from deepdyn.train import _losses
+from deepdyn.train._divergence import DivergenceWatch
 from deepdyn.train._newton import NewtonStepper
 from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
@@ -60,6 +61,8 @@ def fit(
     newton_damping: float = 1e-3,
     progress: Progress | None = None,
     callback: Callback | None = None,
+    diverge_factor: float | None = 1e3,
+    parameter_bound: float | None = 1e6,
 ) -> History:
     """Train ``net`` in place by gradient descent on (X, y); return its :class:`History`.
 
@@ -103,6 +106,9 @@ def fit(
         newton_damping: initial damping λ of the Newton step (H + λI) Δ = g.
         progress: called as ``progress(done, total, message)`` after each step.
         callback: called as ``callback(step, loss)`` after each step with the per-member losses.
+        diverge_factor: stop with :class:`~deepdyn.train._divergence.Diverged` when a member's
+            loss exceeds this factor × max(its initial loss, 1); None switches it off.
+        parameter_bound: stop likewise when a parameter's magnitude exceeds it; None: off.
 
     Returns:
         History with ``loss`` (iteration, [ensemble]) — the objective of each member at
@@ -111,7 +117,8 @@ def fit(
         component) at ``snapshot_steps``.
 
     Raises:
-        ValueError: for invalid arguments or data, and when the loss becomes NaN or inf.
+        ValueError: for invalid arguments or data, and when the loss becomes NaN or inf;
+            ``Diverged`` (a ValueError) when training diverges (see ``diverge_factor``).
     """
     pb = problem(net, X, y, loss, regularizer)
     X, target, loss_name, regularizer = pb.X, pb.target, pb.loss, pb.regularizer
@@ -132,6 +139,7 @@ def fit(
         test = (tp.X, tp.target)
     seed = _checks.integer("seed", seed, minimum=0)
     hint, step_fn = _stepper(net, optimizer, lr, newton_damping, loss_name, regularizer)
+    watch = DivergenceWatch(net, hint, factor=diverge_factor, parameter_bound=parameter_bound)
 
     losses: list[torch.Tensor] = []
     test_losses: list[torch.Tensor] = []
@@ -169,6 +177,8 @@ def fit(
         check = partial(_check_loss, step=step, net=net, hint=hint)
         per = step_fn(Xb, tb, check, outputs).detach()
         losses.append(per)
+        watch.loss(step, per)
+        watch.parameters(step)
         if classifier:
             if not outputs:  # newton: the loss was not computed from the batch outputs
                 with torch.no_grad():
