@@ -132,7 +132,7 @@ def test_read_commands_refuse_a_missing_store(tmp_path, args, monkeypatch, capsy
 def test_a_folder_without_an_index_is_no_store(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     text = _error(capsys, "runs", "list", "--store", str(tmp_path / "empty"))
-    assert "holds no index.sqlite" in text
+    assert "holds no index.sqlite nor runs/" in text
     assert list((tmp_path / "empty").iterdir()) == []
 
 

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from _toy_sweep import BATCHED, TOY, BatchedConfig, ToySweepConfig, batched, marks, toy
 from deepdyn.cli import app
-from deepdyn.experiments._registry import _unregister
+from deepdyn.experiments import unregister as _unregister
 from deepdyn.runs import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from typing import Any
 
 from deepdyn.runs._index import RunInfo
 from deepdyn.runs._query import format_value
-from deepdyn.runs._store import _seconds
+from deepdyn.runs._store import _file_errors, _seconds
 
 _BASE = ("run_id", "experiment", "status", "started", "ended", "seconds", "host", "path", "error")
 
@@ -57,7 +57,7 @@ def write_csv(infos: Sequence[RunInfo], path: Path | str) -> Path:
     """Write the export table of ``infos`` to the CSV file ``path``; returns it."""
     table = columns(infos)
     out = Path(path)
-    with out.open("w", newline="", encoding="utf-8") as f:
+    with _file_errors(out, "--csv"), out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(table)
         for row in zip(*table.values()):
@@ -79,5 +79,6 @@ def write_parquet(infos: Sequence[RunInfo], path: Path | str) -> Path:
             values = [None if v is None else format_value(v) for v in values]
         arrays[name] = pa.array(values) if kinds else pa.array(values, type=pa.string())
     out = Path(path)
-    pq.write_table(pa.table(arrays), out)
+    with _file_errors(out, "--parquet"):
+        pq.write_table(pa.table(arrays), out)
     return out

@@ -21,8 +21,9 @@ def open_store(path: Path | str) -> Store:
     """The existing store at ``path``; ValueError (one line) when there is none, so that a read
     never creates an empty store by mistake."""
     folder = Path(path)
-    if not (folder / "index.sqlite").is_file():
-        what = "does not exist" if not folder.exists() else "holds no index.sqlite"
+    # a store whose index was lost still has its run folders (runs check --repair rebuilds it)
+    if not (folder / "index.sqlite").is_file() and not (folder / "runs").is_dir():
+        what = "does not exist" if not folder.exists() else "holds no index.sqlite nor runs/"
         raise ValueError(
             f'no run store at "{folder}" (the folder {what}): check --store or DEEPDYN_STORE; '
             "deepdyn run and deepdyn sweep create a store"
