@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup reproduce test lint typecheck browser bench clean
+.PHONY: setup reproduce test lint typecheck browser bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -34,8 +34,18 @@ browser:
 test: lint typecheck browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The documentation site (mkdocs-material; the API reference generated from the docstrings):
+# site/index.html. --strict: a warning (a broken link, a missing page) fails the build.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ensemble_init.py
 
 clean:
-	rm -rf $(VENV) deepdyn-report
+	rm -rf $(VENV) deepdyn-report site

@@ -65,10 +65,11 @@ def main() -> None:
     ap.add_argument("--after", required=True, help="src folder of the tree after")
     ap.add_argument("--rounds", type=int, default=3, help="alternating subprocess rounds")
     ap.add_argument("--repeat", type=int, default=5, help="timed calls per subprocess")
+    ap.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     rows = {}
-    for case in CASES:
+    for case in args.cases:
         a, b = [], []
         for _ in range(args.rounds):
             a.append(_time(args.before, case, args.repeat))

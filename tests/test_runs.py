@@ -282,6 +282,7 @@ def test_cli_store_from_the_environment(toy, tmp_path, monkeypatch):
 
 def test_cli_unknown_run_exits_2_in_a_process(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "200"}
+    Store(tmp_path / "s")  # an empty store (a missing one is its own error)
     args = [sys.executable, "-m", "deepdyn.cli", "runs", "show", "abc", "--store", "s"]
     process = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert process.returncode == 2, process.stderr

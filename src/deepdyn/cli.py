@@ -11,9 +11,10 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -36,12 +37,38 @@ from deepdyn.runs import (
     RunInfo,
     Store,
     SweepItem,
+    compare,
     deepdyn_version,
     expand_grid,
+    export_mlflow,
+    format_value,
+    open_store,
     probe,
+    resolve,
+    run_id,
+    select,
     sweep,
+    tracking_uri,
+    varying,
+    write_csv,
+    write_parquet,
 )
 from deepdyn.runs import security as cluster_security
+
+
+def _no_flag_type(display: Any) -> Any:
+    """Typer ≥ 0.2x with click 8.2+ labels every flag ``<bool>`` in --help; a flag takes no
+    value, so it gets no type column."""
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else display(self, ctx)
+
+    return display_type_rich
+
+
+typer.core.TyperOption.display_type_rich = _no_flag_type(  # type: ignore[method-assign]
+    typer.core.TyperOption.display_type_rich
+)
 
 app = typer.Typer(
     name="deepdyn",
@@ -157,6 +184,33 @@ def list_() -> None:
     _out().print(table)
 
 
+def _entry_table(experiment_id: str) -> list[object]:
+    """Title, thesis reference, caption and every config field of one entry."""
+    from rich.text import Text
+
+    experiment = experiments.get(experiment_id)
+    table = Table(title=f"{experiment.id}: config fields (--set KEY=VALUE)")
+    for column in ("field", "type", "default", "--quick", "accepts"):
+        table.add_column(column, overflow="fold")
+    for f in experiments.describe(experiment):
+        quick = "" if f.quick == f.default else format_value(f.quick)
+        cells = (f.name, f.type, format_value(f.default), quick, f.allowed)
+        table.add_row(*(Text(c) for c in cells))  # Text: "tuple[int, ...]" is no markup
+    head = Text(f"{experiment.id} — {experiment.title}\nthesis {experiment.reference}\n")
+    return [head, Text(experiment.caption + "\n"), table]
+
+
+@app.command("show")
+def show(
+    experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
+) -> None:
+    """Show one entry: title, thesis reference, every config field with its type, default,
+    --quick value and accepted values."""
+    console = _out()
+    for part in _entry_table(experiment_id):
+        console.print(part)
+
+
 @app.command()
 def run(
     experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
@@ -172,8 +226,16 @@ def run(
     ] = None,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace OUT/ID when it holds another run of this entry."),
+    ] = False,
 ) -> None:
-    """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run)."""
+    """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run).
+
+    Its files are copied to OUT/ID/; a folder there that holds another run is kept unless
+    --replace. When OUT holds a report, its index.html is rewritten to match the folders.
+    """
     experiment = experiments.get(experiment_id)
     overrides = _spec_overrides(experiment_id, spec) if spec is not None else {}
     overrides.update(_parse_sets(set_ or []))
@@ -183,10 +245,12 @@ def run(
 
         train_network.check_spec_shape(config, _read_spec(spec))
     _check_out(out)
+    rid = run_id(experiment.id, config, deepdyn_version())
+    experiments.check_out(out, experiment.id, rid, replace=replace)  # before any work
     runs = Store(store)
     with _progress_bar() as bar:
         stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
-    result = _copy_entry(stored, out)
+    result = _copy_entry(stored, out, replace)
     console = _out()
     console.print(f"run     {stored.arrays_path.parent.name}  (store {store})", highlight=False)
     console.print(_numbers_table(result))
@@ -198,10 +262,10 @@ def run(
     console.print(f"done in {result.seconds:.1f} s", highlight=False)
 
 
-def _copy_entry(stored: Result, out: Path) -> Result:
-    """``experiments.copy_entry`` with its file-system errors as one line (exit 2)."""
+def _copy_entry(stored: Result, out: Path, replace: bool = False) -> Result:
+    """``experiments.place_entry`` with its file-system errors as one line (exit 2)."""
     try:
-        return experiments.copy_entry(stored, out)
+        return experiments.place_entry(stored, out, replace=replace)
     except OSError as error:
         raise ValueError(_os_line(error, "--out", out)) from None
 
@@ -264,6 +328,11 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
         values = [v.strip() for v in text.split(",")]
         if not sep or not key.strip() or not all(values):
             raise ValueError(f'--grid expects key=v1,v2,…, got "{item}"')
+        if key.strip() in grid:
+            raise ValueError(
+                f'--grid gives "{key.strip()}" twice: give all its values once, '
+                f"e.g. --grid {key.strip()}={','.join(grid[key.strip()] + values)}"
+            )
         grid[key.strip()] = values
     return grid
 
@@ -374,7 +443,7 @@ def sweep_(
     console.print(_sweep_table(experiment.id, items))
     counts = {s: sum(item.status == s for item in items) for s in _SWEEP_STATUSES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    console.print(f"{len(items)} configs: {summary}  (store {store})", highlight=False)
+    console.print(f"{_count(len(items), 'config')}: {summary}  (store {store})", highlight=False)
 
 
 _SWEEP_STATUSES = ("finished", "reused", "recovered", "diverged", "failed")
@@ -398,86 +467,182 @@ app.add_typer(runs_app)
 
 
 def _short(text: str | None) -> str:
-    return (text or "")[:19].replace("T", " ")
+    return (text or "")[:16].replace("T", " ")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 run``, ``2 runs``, ``0 runs``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+FilterArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[KEY=VALUE]...", help="Only runs whose config has these values, e.g. width=3."
+    ),
+]
+ExperimentFilter = Annotated[
+    str | None, typer.Option("--experiment", metavar="ID", help="Only this entry's runs.")
+]
+StatusFilter = Annotated[
+    str | None, typer.Option("--status", help="Only running, finished or failed runs.")
+]
+
+
+def _select(
+    store: Path, experiment: str | None, status: str | None, where: Sequence[str]
+) -> list[RunInfo]:
+    known = [e.id for e in experiments.catalogue()]
+    return select(open_store(store), experiment=experiment, status=status, where=where, known=known)
 
 
 @runs_app.command("list")
 def runs_list(
+    where: FilterArgument = None,
     store: StoreOption = _DEFAULT_STORE,
-    experiment: Annotated[
-        str | None, typer.Option("--experiment", metavar="ID", help="Only this entry.")
-    ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="running, finished or failed.")
-    ] = None,
+    experiment: ExperimentFilter = None,
+    status: StatusFilter = None,
 ) -> None:
-    """List the stored runs, oldest first."""
-    infos = Store(store).list(experiment=experiment, status=status)
-    table = Table(title=f"runs in {store}")
-    for column in ("run id", "experiment", "status", "started (UTC)", "key numbers"):
-        table.add_column(column, no_wrap=column != "key numbers")
+    """List the stored runs, oldest first: the config fields that vary, status, key numbers."""
+    infos = _select(store, experiment, status, where or [])
+    keys = varying(infos)
+    entries = sorted({info.experiment for info in infos})
+    one = len(entries) == 1  # then the title names the experiment, the column is left out
+    table = Table(title=f"{entries[0]} runs in {store}" if one else f"runs in {store}")
+    table.add_column("run id", no_wrap=True)
+    for column in (
+        ("status", "started (UTC)", *keys)
+        if one
+        else ("experiment", "status", "started (UTC)", *keys)
+    ):
+        table.add_column(column, overflow="fold")
+    table.add_column("key numbers", overflow="fold")
     for info in infos:
-        numbers = ", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items())
-        table.add_row(
-            info.run_id, info.experiment, info.status, _short(info.started), numbers or info.error
-        )
+        numbers = "\n".join(f"{k}={v:.4g}" for k, v in info.metrics.items())  # one a line
+        cells = [format_value(info.config.get(k)) for k in keys]
+        head = [info.status] if one else [info.experiment, info.status]
+        table.add_row(info.run_id, *head, _short(info.started), *cells, numbers or info.error)
+    if not infos:
+        table.caption = "no runs match"
     _out().print(table)
 
 
 def _show(info: RunInfo) -> Table:
     table = Table(title=f"run {info.run_id}", show_header=False)
     table.add_column("field")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key in ("experiment", "status", "started", "ended", "host", "path", "error"):
         value = getattr(info, key)
         if value is not None:
             table.add_row(key, str(value))
     for key, value in info.config.items():
-        table.add_row(f"config.{key}", str(value))
+        table.add_row(f"config.{key}", format_value(value))
     for key, number in info.metrics.items():
         table.add_row(key, f"{number:.6g}")
     return table
 
 
+RunIdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="Run id or its start (deepdyn runs list).")
+]
+
+
 @runs_app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+    run_id: RunIdArgument,
     store: StoreOption = _DEFAULT_STORE,
     figure: Annotated[
         bool, typer.Option("--figure", help="Draw its figure from the stored arrays if missing.")
     ] = False,
 ) -> None:
     """Show one run: its config, status, numbers, folder and the trained networks it keeps."""
-    runs = Store(store)
-    info = runs.get(run_id)
+    runs = open_store(store)
+    info = resolve(runs, run_id)
     table = _show(info)
     if info.status == "finished":
-        for line in runs.networks(run_id):
+        for line in runs.networks(info.run_id):
             table.add_row("network", line)
     _out().print(table)
     if figure:
-        path = runs.draw(run_id, experiments.get(info.experiment))
+        path = runs.draw(info.run_id, experiments.get(info.experiment))
         _out().print(f"figure  {path}", highlight=False)
 
 
-@runs_app.command("rm")
-def runs_rm(
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id (deepdyn runs list).")],
+@runs_app.command("compare")
+def runs_compare(
+    run_ids: Annotated[
+        list[str], typer.Argument(metavar="ID ID...", help="Two or more run ids (or starts).")
+    ],
     store: StoreOption = _DEFAULT_STORE,
+    all_fields: Annotated[
+        bool, typer.Option("--all", help="Show every config field, not only those that differ.")
+    ] = False,
 ) -> None:
+    """Compare runs side by side: the config fields that differ, then every key number."""
+    runs = open_store(store)
+    infos = runs.list()
+    chosen = [resolve(runs, rid, infos) for rid in run_ids]
+    table = Table(title="deepdyn runs compare")
+    table.add_column("", no_wrap=True)
+    for info in chosen:
+        table.add_column(info.run_id, overflow="fold")
+    for label, cells in compare(chosen, all_fields=all_fields):
+        table.add_row(label, *cells)
+    _out().print(table)
+
+
+@runs_app.command("rm")
+def runs_rm(run_id: RunIdArgument, store: StoreOption = _DEFAULT_STORE) -> None:
     """Remove one run: its folder and its row."""
-    Store(store).remove(run_id)
-    _out().print(f"removed run {run_id}", highlight=False)
+    runs = open_store(store)
+    info = resolve(runs, run_id)
+    runs.remove(info.run_id)
+    _out().print(f"removed run {info.run_id}", highlight=False)
 
 
 @runs_app.command("export")
 def runs_export(
-    csv: Annotated[Path, typer.Option("--csv", metavar="FILE", help="CSV file to write.")],
+    where: FilterArgument = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", metavar="FILE", help="CSV file to write.")
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", metavar="FILE", help="Parquet file to write (pyarrow)."),
+    ] = None,
+    mlflow: Annotated[
+        str | None,
+        typer.Option(
+            "--mlflow",
+            metavar="DIR|URI",
+            help="MLflow tracking folder or URI: one MLflow run per run; re-export adds only new.",
+        ),
+    ] = None,
     store: StoreOption = _DEFAULT_STORE,
+    experiment: ExperimentFilter = None,
+    status: StatusFilter = None,
 ) -> None:
-    """Export the index (one row per run, one column per key number) as CSV."""
-    path = Store(store).export_csv(csv)
-    _out().print(f"wrote {path}", highlight=False)
+    """Export runs (all, or those the filters select): CSV, Parquet, MLflow.
+
+    CSV and Parquet: one row per run, one column per config field (config.KEY) and per number.
+    """
+    if csv is None and parquet is None and mlflow is None:
+        raise ValueError("give at least one of --csv FILE, --parquet FILE, --mlflow DIR|URI")
+    infos = _select(store, experiment, status, where or [])
+    console = _out()
+    if csv is not None:
+        console.print(
+            f"wrote {write_csv(infos, csv)} ({_count(len(infos), 'run')})", highlight=False
+        )
+    if parquet is not None:
+        path = write_parquet(infos, parquet)
+        console.print(f"wrote {path} ({_count(len(infos), 'run')})", highlight=False)
+    if mlflow is not None:
+        exported, skipped = export_mlflow(infos, mlflow)
+        console.print(
+            f"mlflow {tracking_uri(mlflow)}: {exported} runs exported, {skipped} already there",
+            highlight=False,
+        )
 
 
 @runs_app.command("check")
@@ -496,7 +661,7 @@ def runs_check(
 
     Exit 0 when clean, 1 when problems are listed (each with what to do).
     """
-    runs = Store(store)
+    runs = open_store(store)
     console = _out()
     if repair:
         for line in runs.repair():
@@ -515,12 +680,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _entry_help(args: Sequence[str]) -> str | None:
+    """The entry id of ``run ID --help`` / ``sweep ID --help`` (a known entry), else None."""
+    if len(args) < 3 or args[0] not in ("run", "sweep") or "--help" not in args:
+        return None
+    ids = {e.id for e in experiments.catalogue()}
+    return next((a for a in args[1:] if a in ids), None)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``deepdyn`` command (``argv`` defaults to ``sys.argv[1:]``)."""
     import matplotlib
 
     matplotlib.use("Agg")  # the command only writes files; never open a window
     args = list(sys.argv[1:] if argv is None else argv)
+    entry_help = _entry_help(args)
     try:
         code = app(args=args, prog_name="deepdyn", standalone_mode=False)
     except ValueError as error:
@@ -537,6 +711,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{error.strerror or type(error).__name__}{where}: check the path and its permissions",
             2,
         )
+    if entry_help is not None:  # run ID --help: the command's help, then the entry's fields
+        show(entry_help)
     if isinstance(code, int) and code != 0:
         sys.exit(code)
 

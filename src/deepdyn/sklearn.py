@@ -57,7 +57,9 @@ class _FlowEstimator(BaseEstimator):
         init, scale: initializer of θ and its scale (see :class:`deepdyn.MLP`).
         optimizer, lr, steps, batch_size: as in :func:`deepdyn.train.fit`; a batch_size larger
             than the training set is clipped to it.
-        alpha: L2 penalty α Σ‖θ‖² over all parameters (biases included).
+        alpha: L2 penalty α Σ‖θ‖² over all parameters (biases included). The default 1e-4
+            makes ``FlowClassifier()`` at least as accurate as ``LogisticRegression()`` on
+            iris, wine, breast cancer and digits (a 75/25 split; with α = 0 iris fell short).
         random_state: seed of the initialization and the mini-batches (int, None or a
             ``numpy.random.RandomState``).
     """
@@ -77,7 +79,7 @@ class _FlowEstimator(BaseEstimator):
         lr: float = 1e-2,
         steps: int = 500,
         batch_size: int | None = None,
-        alpha: float = 0.0,
+        alpha: float = 1e-4,
         random_state: int | np.random.RandomState | None = 0,
     ) -> None:
         self.architecture = architecture

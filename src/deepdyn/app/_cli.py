@@ -55,4 +55,6 @@ def playground_command(
     ] = False,
 ) -> None:
     """Watch a network deform the plane, live, in the browser."""
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"deepdyn playground on http://{shown}:{port}  (Ctrl-C stops it)")
     playground(host=host, port=port, open_browser=open_browser)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import torch
@@ -75,8 +77,9 @@ class Network(nn.Module):
             else [steps[:, l].reshape(-1, 1, 1).clone() for l in range(spec.depth)]
         )
         t = torch.zeros(spec.members, spec.depth + 1, dtype=torch.float64)
-        if self.scheme.residual:
-            t[:, 1:] = torch.cumsum(steps, dim=1)
+        if self.scheme.residual:  # exact prefix sums, rounded once: t_L = T for T = 1, h = 0.1
+            exact = [itertools.accumulate(Fraction(h) for h in row) for row in steps.tolist()]
+            t[:, 1:] = torch.tensor([[float(v) for v in row] for row in exact], dtype=t.dtype)
         else:
             t[:] = torch.arange(spec.depth + 1, dtype=torch.float64)
         self.register_buffer("times", t[0].clone() if shared else t, persistent=False)

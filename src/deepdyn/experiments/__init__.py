@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 
+from deepdyn.experiments._describe import FieldInfo, describe
 from deepdyn.experiments._registry import catalogue, get, register, unregister
-from deepdyn.experiments._report import reproduce, write_report
+from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
 from deepdyn.runs import (
     Experiment,
     Progress,
@@ -23,14 +24,18 @@ from deepdyn.runs import (
 
 __all__ = [
     "Experiment",
+    "FieldInfo",
     "Progress",
     "ProgressCounter",
     "ProgressFactory",
     "Result",
     "catalogue",
+    "check_out",
     "copy_entry",
+    "describe",
     "get",
     "make_config",
+    "place_entry",
     "register",
     "reproduce",
     "run_experiment",

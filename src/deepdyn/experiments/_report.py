@@ -7,6 +7,7 @@ import dataclasses
 import html
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 from deepdyn._files import write_text
 from deepdyn.experiments._registry import catalogue, get
 from deepdyn.runs import (
+    Experiment,
     ProgressFactory,
     Result,
     copy_entry,
     deepdyn_version,
     make_config,
     run_experiment,
+    run_id,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +62,13 @@ def _rows(pairs: Sequence[tuple[str, str]], num: bool) -> str:
     return "".join(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>" for k, v in pairs)
 
 
+def _mode(experiment: Experiment, config: Any) -> str:
+    """``quick``, ``full`` or ``custom`` (a config that is neither, e.g. from ``--set``)."""
+    if config == make_config(experiment):
+        return "full"
+    return "quick" if config == make_config(experiment, quick=True) else "custom"
+
+
 def _section(result: Result, out_dir: Path) -> str:
     experiment = get(result.experiment_id)
     image = Path(os.path.relpath(result.figure_path, out_dir)).as_posix()
@@ -69,7 +79,7 @@ def _section(result: Result, out_dir: Path) -> str:
     return f"""<section id="{_e(experiment.id)}">
 <h2>{_e(experiment.title)}</h2>
 <p class="meta">{_e(experiment.id)} · thesis {_e(experiment.reference)} ·
-run time {result.seconds:.1f} s</p>
+{_e(_mode(experiment, result.config))} config · run time {result.seconds:.1f} s</p>
 <img src="{_e(image)}" alt="{_e(experiment.title)}">
 <p>{_e(experiment.caption)}</p>
 <div class="tables">
@@ -79,15 +89,26 @@ run time {result.seconds:.1f} s</p>
 </section>"""
 
 
-def write_report(results: Sequence[Result], out_dir: Path | str, *, quick: bool) -> Path:
+def write_report(
+    results: Sequence[Result], out_dir: Path | str, *, quick: bool | None = None
+) -> Path:
     """Write ``out_dir/index.html`` (self-contained) and ``out_dir/numbers.json``; returns the page.
 
-    ``numbers.json`` maps each experiment id to its key numbers plus ``"seconds"``.
+    ``numbers.json`` maps each experiment id to its key numbers plus ``"seconds"``. ``quick``
+    labels the page; None reads the label from the configs (quick, full or mixed).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if quick is None:
+        modes = {_mode(get(r.experiment_id), r.config) for r in results}
+        quick = modes == {"quick"}
+        mixed = len(modes) > 1 or modes == {"custom"}
+    else:
+        mixed = False
     mode = (
-        "quick mode: reduced configs, a smoke test of the pipeline, not the thesis' numbers"
+        "mixed configs: each entry says whether its config is quick, full or custom"
+        if mixed
+        else "quick mode: reduced configs, a smoke test of the pipeline, not the thesis' numbers"
         if quick
         else "full configs"
     )
@@ -142,8 +163,97 @@ def reproduce(
         else:
             stored = store.run(experiment, config, force=force, progress=entry_progress)
             results.append(copy_entry(stored, out_dir))
-    write_report(results, out_dir, quick=quick)
+    done = {r.experiment_id for r in results}
+    others = [r for r in _entries(out_dir) if r.experiment_id not in done]
+    if others:  # folders of earlier runs stay, so the page lists them too
+        order = [e.id for e in catalogue()]
+        every = sorted([*results, *others], key=lambda r: order.index(r.experiment_id))
+        write_report(every, out_dir)
+    else:
+        write_report(results, out_dir, quick=quick)
     return results
 
 
-# ---------------------------------------------------------------- report
+def _entry(out_dir: Path, experiment: Experiment, seconds: float) -> Result | None:
+    """The Result of the entry folder ``out_dir/<id>/`` written by an earlier run, or None."""
+    folder = out_dir / experiment.id
+    try:
+        record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))
+        config = make_config(experiment, overrides=record["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Result(
+        experiment.id,
+        config,
+        {str(k): float(v) for k, v in numbers.items()},
+        folder / "figure.png",
+        folder / "arrays.nc",
+        seconds,
+    )
+
+
+def _entries(out_dir: Path | str) -> list[Result]:
+    """Every catalogue entry with a folder in ``out_dir``, in catalogue order."""
+    out = Path(out_dir)
+    try:
+        summary = json.loads((out / "numbers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = {}
+    found = []
+    for experiment in catalogue():
+        seconds = summary.get(experiment.id, {}).get("seconds", 0.0)
+        entry = _entry(out, experiment, float(seconds))
+        if entry is not None:
+            found.append(entry)
+    return found
+
+
+def _folder_run_id(folder: Path) -> str | None:
+    """The run id of the entry folder written by ``copy_entry`` (None: no readable config)."""
+    try:
+        record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        return run_id(record["experiment"], record["config"], record["deepdyn_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_out(out_dir: Path | str, experiment_id: str, new_id: str, *, replace: bool) -> bool:
+    """Whether ``out_dir/<experiment_id>/`` must be cleared for the run ``new_id``.
+
+    ValueError (one line, with the fix) when it holds another run and ``replace`` is False.
+    """
+    folder = Path(out_dir) / experiment_id
+    if not folder.exists():
+        return False
+    old_id = _folder_run_id(folder)
+    if old_id == new_id:
+        return False
+    if not replace:
+        what = f"run {old_id}" if old_id else "files that are no deepdyn run"
+        raise ValueError(
+            f'"{folder}" holds another {experiment_id} result ({what}); not overwriting it: '
+            "pass another --out for this one, or --replace to replace it"
+        )
+    return True
+
+
+def place_entry(result: Result, out_dir: Path | str, *, replace: bool = False) -> Result:
+    """Copy the stored run ``result`` to ``out_dir/<id>/`` for ``deepdyn run --out``.
+
+    A folder there that holds another run (another config) is not overwritten: ValueError
+    saying so (see :func:`check_out`), unless ``replace``. When ``out_dir`` holds a report, its
+    ``index.html`` and ``numbers.json`` are rewritten from the entry folders, so the page
+    always shows what the folders hold.
+    """
+    out = Path(out_dir)
+    folder = out / result.experiment_id
+    source = result.arrays_path.parent
+    outside = folder.exists() and folder.resolve() != source.resolve()
+    if outside and check_out(out, result.experiment_id, source.name, replace=replace):
+        shutil.rmtree(folder)
+    copied = copy_entry(result, out)
+    if (out / "index.html").exists():
+        entries = [copied if r.experiment_id == copied.experiment_id else r for r in _entries(out)]
+        write_report(entries, out)
+    return copied

@@ -42,6 +42,7 @@ from deepdyn.runs._experiment import (
     deepdyn_version,
     make_config,
 )
+from deepdyn.runs._guard import check_main_guard
 from deepdyn.runs._store import Store, run_id, write_folder
 
 GROUP_SIZE = 64
@@ -308,6 +309,8 @@ def sweep(
     if group_size < 1:
         raise ValueError(f"group_size must be at least 1, got {group_size}")
     configs = expand_grid(experiment, grid, seeds=seeds, quick=quick)
+    if cluster is None and workers > 1:
+        check_main_guard(workers)  # spawned workers re-import the main script
     version = deepdyn_version()
     total = len(configs)
     store.clean()
