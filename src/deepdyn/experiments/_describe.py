@@ -12,8 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
-from deepdyn.runs import Experiment
-from deepdyn.runs._experiment import _field_types, _type_name
+from deepdyn.runs import Experiment, field_types, type_name
 
 _EXPECTS = (
     re.compile(r"choose one of (?P<what>.+?)(?:;|$)"),
@@ -60,14 +59,12 @@ def _allowed(experiment: Experiment, name: str, type_name: str) -> str:
 
 def describe(experiment: Experiment) -> list[FieldInfo]:
     """Every config field of ``experiment``: type, default, quick value, accepted values."""
-    types = _field_types(experiment.config)
+    types = field_types(experiment.config)
     defaults = experiment.config()
     rows = []
     for f in dataclasses.fields(experiment.config):
-        type_name = _type_name(types[f.name]) or str(types[f.name])
+        tname = type_name(types[f.name]) or str(types[f.name])
         default = getattr(defaults, f.name)
         quick = experiment.quick.get(f.name, default)
-        rows.append(
-            FieldInfo(f.name, type_name, default, quick, _allowed(experiment, f.name, type_name))
-        )
+        rows.append(FieldInfo(f.name, tname, default, quick, _allowed(experiment, f.name, tname)))
     return rows

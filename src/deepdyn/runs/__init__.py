@@ -21,8 +21,10 @@ from deepdyn.runs._experiment import (
     Result,
     copy_entry,
     deepdyn_version,
+    field_types,
     make_config,
     run_experiment,
+    type_name,
     write_run,
 )
 from deepdyn.runs._export import write_csv, write_parquet
@@ -49,6 +51,7 @@ __all__ = [
     "deepdyn_version",
     "expand_grid",
     "export_mlflow",
+    "field_types",
     "format_value",
     "keep_networks",
     "make_config",
@@ -62,6 +65,7 @@ __all__ = [
     "select",
     "sweep",
     "tracking_uri",
+    "type_name",
     "varying",
     "write_csv",
     "write_parquet",

@@ -79,13 +79,13 @@ def deepdyn_version() -> str:
         return "0.0.0+local"
 
 
-def _field_types(config: type) -> dict[str, Any]:
+def field_types(config: type) -> dict[str, Any]:
     """The resolved type of each field of the config dataclass ``config``."""
     hints = typing.get_type_hints(config)
     return {f.name: hints[f.name] for f in dataclasses.fields(config)}
 
 
-def _type_name(tp: Any) -> str | None:
+def type_name(tp: Any) -> str | None:
     """``"int"``, ``"tuple[float, ...]"``, …; None when ``tp`` is not a supported field type."""
     if tp in _SCALARS:
         return _SCALARS[tp]
@@ -130,11 +130,11 @@ class Experiment:
             raise TypeError(f'experiment "{self.id}": config must be a dataclass class')
         if not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
             raise TypeError(f'experiment "{self.id}": config {cls.__name__} must be frozen')
-        types = _field_types(cls)
+        types = field_types(cls)
         for f in dataclasses.fields(cls):
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise TypeError(f'experiment "{self.id}": config field "{f.name}" needs a default')
-            if _type_name(types[f.name]) is None:
+            if type_name(types[f.name]) is None:
                 raise TypeError(
                     f'experiment "{self.id}": config field "{f.name}" has type '
                     f"{types[f.name]!r}: use int, float, bool, str or tuple[int|float|str, ...]"
@@ -215,7 +215,7 @@ class Result:
 
 def _parse(key: str, tp: Any, value: Any) -> Any:
     """Convert an override to the field type ``tp``; strings are parsed (``--set key=value``)."""
-    name = _type_name(tp)
+    name = type_name(tp)
     is_tuple = name is not None and name.startswith("tuple")
     if not isinstance(value, str):
         if is_tuple and isinstance(value, list):
@@ -267,7 +267,7 @@ def make_config(
     (true/false/1/0), str, tuples from comma-separated text ``"1,2,3"``. Other values are passed
     as they are; the config validates itself.
     """
-    types = _field_types(experiment.config)
+    types = field_types(experiment.config)
     merged: dict[str, Any] = dict(experiment.quick) if quick else {}
     for key, value in (overrides or {}).items():
         if key not in types:

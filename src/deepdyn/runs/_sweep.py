@@ -38,8 +38,8 @@ from deepdyn.runs._cluster import connect
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
-    _field_types,
     deepdyn_version,
+    field_types,
     make_config,
 )
 from deepdyn.runs._guard import check_main_guard
@@ -103,7 +103,7 @@ def expand_grid(
     if seeds is not None:
         if seeds < 1:
             raise ValueError(f"seeds must be at least 1, got {seeds}")
-        if "seed" not in _field_types(experiment.config):
+        if "seed" not in field_types(experiment.config):
             raise ValueError(
                 f'experiment "{experiment.id}" has no config field "seed": drop --seeds'
             )
