@@ -29,6 +29,7 @@ from deepdyn.analysis import (
 from deepdyn.data import moons
 from deepdyn.dynamics import MLP, Network, ResNet
 from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.runs import keep_networks
 from deepdyn.train import accuracy, fit
 
 D = torch.float64
@@ -111,7 +112,8 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     lyap, acc = [], []
     count = ProgressCounter(progress, len(MODELS) + 1)
-    for name, net in _nets(cfg).items():
+    trained = _nets(cfg)
+    for name, net in trained.items():
         fit(net, X, y, optimizer="adam", lr=cfg.lr, steps=cfg.steps)
         with torch.no_grad():
             prob = net(dpts)[:, 0].reshape(101, 101).numpy()
@@ -124,7 +126,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         count(f"trained {name}")
     data.update(_fold_and_contraction(cfg))
     count("residual steps")
-    return xr.Dataset(
+    ds = xr.Dataset(
         {
             **data,
             "lyapunov": (("model", "stat", "layer", "component"), torch.stack(lyap).numpy()),
@@ -142,6 +144,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
         },
         attrs={"kappa": cfg.kappa, "T": cfg.T},
     )
+    return keep_networks(ds, trained)  # the trained ResNet and MLP
 
 
 def figure(ds: xr.Dataset) -> Figure:
