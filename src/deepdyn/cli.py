@@ -296,6 +296,14 @@ def reproduce(
     ] = None,
     store: StoreOption = _DEFAULT_STORE,
     force: ForceOption = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Entries computed at once, in separate processes [default: one per core].",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole catalogue and write the report (index.html); stored runs are reused."""
     _check_out(out)
@@ -308,6 +316,7 @@ def reproduce(
             progress=lambda eid: _task(bar, eid),
             store=runs,
             force=force,
+            workers=workers,
         )
     table = Table(title="deepdyn reproduce")
     table.add_column("id", no_wrap=True)

@@ -90,8 +90,9 @@ class Readout(nn.Module):
             self.bias = nn.Parameter(torch.zeros(ensemble, out_features, dtype=dtype))
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
-        """W z + μ. z: (ensemble, sample, component) → (ensemble, sample, output)."""
-        return affine(z, self.weight, self.bias)
+        """W z + μ. z: (ensemble, sample, component) → (ensemble, sample, output), row-major
+        (the few output columns are what losses and users read)."""
+        return affine(z, self.weight, self.bias).contiguous()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.apply_terminal(self.logits(z))

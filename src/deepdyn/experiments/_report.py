@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deepdyn._files import write_text
+from deepdyn.experiments._parallel import compute_entries, default_workers
 from deepdyn.experiments._registry import catalogue, get
 from deepdyn.runs import (
     Experiment,
@@ -145,23 +146,34 @@ def reproduce(
     only: Sequence[str] | None = None,
     store: Store | None = None,
     force: bool = False,
+    workers: int | None = None,
 ) -> list[Result]:
     """Run the catalogue (or the entries ``only``) into ``out_dir`` and write the report.
 
     ``progress(experiment_id)`` is called before each entry runs and returns that entry's
     progress callback (or None); the CLI uses it to show one progress line per entry. With a
     ``store``, each entry runs through ``store.run`` (a finished run is reused unless ``force``)
-    and its stored files are copied to ``out_dir/<id>/``.
+    and its stored files are copied to ``out_dir/<id>/``. With a store, the entries the store
+    lacks are first computed ``workers`` at a time in spawned processes (default: one per core;
+    ``experiments/_parallel.py``); the report is the same whatever ``workers`` is.
     """
     experiments = catalogue() if only is None else [get(i) for i in only]
+    configs = {e.id: make_config(e, quick=quick) for e in experiments}
+    reports = {e.id: progress(e.id) if progress is not None else None for e in experiments}
+    fresh: dict[str, float] = {}  # computed by the workers just now
+    if store is not None:
+        count = default_workers(len(experiments)) if workers is None else workers
+        pairs = [(e, configs[e.id]) for e in experiments]
+        fresh = compute_entries(store, pairs, workers=count, force=force, progress=reports)
     results = []
     for experiment in experiments:
-        config = make_config(experiment, quick=quick)
-        entry_progress = progress(experiment.id) if progress is not None else None
+        config = configs[experiment.id]
+        entry_progress = reports[experiment.id]
         if store is None:
             results.append(run_experiment(experiment, config, out_dir, progress=entry_progress))
         else:
-            stored = store.run(experiment, config, force=force, progress=entry_progress)
+            again = force and experiment.id not in fresh
+            stored = store.run(experiment, config, force=again, progress=entry_progress)
             results.append(copy_entry(stored, out_dir))
     done = {r.experiment_id for r in results}
     others = [r for r in _entries(out_dir) if r.experiment_id not in done]
