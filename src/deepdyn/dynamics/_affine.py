@@ -17,7 +17,7 @@ from deepdyn.dynamics._invariant import invariant_affine, is_batch_invariant
 
 
 def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """A z + b for every ensemble member.
+    """A z + b for every ensemble member (one network: ``torch.nn.functional.linear``).
 
     z: (ensemble, sample, in) in any layout; weight: (ensemble, out, in); bias: (ensemble, out)
     or None. Returns (ensemble, sample, out) stored component-major (see above). Inside
@@ -26,6 +26,8 @@ def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     """
     if is_batch_invariant():
         return invariant_affine(z, weight, bias)
+    if weight.shape[0] == 1:  # one network: the plain GEMM (addmm), forward and backward
+        return torch.nn.functional.linear(z[0], weight[0], None if bias is None else bias[0])[None]
     zt = z.transpose(1, 2)  # (ensemble, in, sample)
     # (ensemble, out, sample), viewed back as (ensemble, sample, out)
     out = torch.bmm(weight, zt) if bias is None else torch.baddbmm(bias.unsqueeze(-1), weight, zt)

@@ -15,6 +15,7 @@ from torch import nn
 from deepdyn import _budget, _checks
 from deepdyn.dynamics._activations import activation as _activation
 from deepdyn.dynamics._affine import affine
+from deepdyn.dynamics._invariant import is_batch_invariant
 
 Layout = list[tuple[int, int, str, bool]]  # sub-layers (in, out, activation, has bias)
 
@@ -55,6 +56,11 @@ def _block(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
     return [(dims[i], dims[i + 1], act, True) for i in range(q)]
 
 
+def _mlp(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
+    dims = [c_in] + [m] * (q - 1) + [c_out]
+    return [(dims[i], dims[i + 1], act if i < q - 1 else "identity", True) for i in range(q)]
+
+
 FIELDS: dict[str, FieldKind] = {}
 
 
@@ -68,6 +74,7 @@ for _k in (
     FieldKind("perceptron", _perceptron),
     FieldKind("bottleneck", _bottleneck),
     FieldKind("block", _block),
+    FieldKind("mlp", _mlp),
 ):
     register_field(_k)
 
@@ -99,6 +106,9 @@ class Field(nn.Module):
     * ``bottleneck``  f_l(z) = A_{l,2} σ(A_{l,1} z + b_l)          (thesis eq. 5.5)
     * ``block``       a q-layer perceptron σ(A_q … σ(A_1 z + b_1) … + b_q), the residual
                       branch 𝒢 of a general skip connection (thesis Def. 8.2.1)
+    * ``mlp``         a q-layer fully connected network whose last layer is affine,
+                      A_q σ(… σ(A_1 z + b_1) …) + b_q: the field of the neural-ODE
+                      literature (q = 3, hidden 32, ReLU in augmented neural ODEs)
 
     ``widths`` are the state widths C_0 … C_L (they may vary only for the ``map`` scheme).
     """
@@ -133,14 +143,27 @@ class Field(nn.Module):
                 )
             )
         self.layers = nn.ModuleList(layers)
+        # the sub-layers of every layer as plain lists: the flow reads them at every evaluation
+        # (an adaptive solver: tens per step), and nn.Module's children() walk costs more than
+        # a small layer's arithmetic
+        self._subs = [list(cast(nn.ModuleList, m).children()) for m in self.layers]
 
     def sublayers(self, l: int) -> list[_Sublayer]:
         """The sub-layers S_1 … S_q of layer l."""
-        return list(cast(nn.ModuleList, self.layers[l]).children())  # type: ignore[arg-type]
+        return list(self._subs[l])
 
     def forward(self, l: int, z: torch.Tensor) -> torch.Tensor:
         """f_l(z). z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
-        for sub in self.sublayers(l):
+        subs = self._subs[l]
+        if z.shape[0] == 1 and len(subs) > 1 and not is_batch_invariant():
+            # one network, several sub-layers: drop the ensemble axis once, not per sub-layer
+            # (fewer autograd nodes on a solver's many evaluations)
+            u = z[0]
+            for sub in subs:
+                b = None if sub.bias is None else sub.bias[0]
+                u = sub.act(nn.functional.linear(u, sub.weight[0], b))
+            return u[None]
+        for sub in subs:
             z = sub.act(sub.pre(z))
         return z
 

@@ -296,7 +296,7 @@ def run_ode(
         grid = torch.tensor([a, *inner, b], dtype=z0.dtype, device=z0.device)
 
         def rhs(t: torch.Tensor, y: torch.Tensor, l: int = l) -> torch.Tensor:
-            return field(l, y)
+            return field.forward(l, y)  # no nn.Module hooks on a solver's many evaluations
 
         kwargs: dict[str, Any] = {"rtol": rtol, "atol": atol, "method": solver}
         if options:

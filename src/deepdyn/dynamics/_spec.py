@@ -84,7 +84,8 @@ class NetworkSpec:
         scheme: a name in :data:`deepdyn.dynamics.SCHEMES` (map, euler, heun, rk4, leapfrog,
             ode, or one registered by the user).
         field, hidden, q: the field family (:data:`deepdyn.dynamics.FIELDS`), the inner width
-            of ``bottleneck``/``block`` fields and the depth q of a ``block``.
+            of ``bottleneck``/``block``/``mlp`` fields and the number q of affine maps of a
+            ``block`` or an ``mlp``.
         activation: a name in :data:`deepdyn.dynamics.ACTIVATIONS`.
         T: the horizon (uniform steps h = T/L), or one horizon per ensemble member.
         h: steps instead of T: one per layer (shared), or one sequence per member.

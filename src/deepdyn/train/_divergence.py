@@ -65,10 +65,16 @@ class DivergenceWatch:
         if self.bound is None:
             return
         with torch.no_grad():
+            params = [p for p in self.net.parameters()]
+            # one fused max |θ| per tensor and one comparison: the per-tensor search below runs
+            # only when something is over the bound (nan is left to the finiteness check)
+            peaks_all = torch._foreach_norm(params, float("inf"))
+            if not bool((torch.stack(peaks_all) > self.bound).any()):
+                return
             for name, p in self.net.named_parameters():
                 ensemble = self.net.ensemble is not None and p.dim() > 1
                 peaks = p.abs().flatten(1).amax(1) if ensemble else p.abs().max().reshape(1)
-                over = peaks > self.bound  # nan is left to the finiteness check
+                over = peaks > self.bound
                 if bool(over.any()):
                     k = int(torch.nonzero(over)[0, 0])
                     member = f" (member {k})" if ensemble else ""
