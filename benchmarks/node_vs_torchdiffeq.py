@@ -151,8 +151,10 @@ def main() -> None:
     X, y = spheres(0)
     Xt, yt = spheres(1)
     steps = epochs * math.ceil(len(X) / BATCH)
-    print(f"load average at start: {os.getloadavg()[0]:.2f}; torch {torch.__version__}, "
-          f"threads {args.threads}; {epochs} epochs = {steps} Adam steps of batch {BATCH}")  # fmt: skip
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}; torch {torch.__version__}, "
+        f"threads {args.threads}; {epochs} epochs = {steps} Adam steps of batch {BATCH}"
+    )
     rows = {}
     for augment in (0, 1):
         t_dd, t_sc = [], []

@@ -146,7 +146,9 @@ class Field(nn.Module):
         # the sub-layers of every layer as plain lists: the flow reads them at every evaluation
         # (an adaptive solver: tens per step), and nn.Module's children() walk costs more than
         # a small layer's arithmetic
-        self._subs = [list(cast(nn.ModuleList, m).children()) for m in self.layers]
+        self._subs: list[list[_Sublayer]] = [
+            cast(list[_Sublayer], list(cast(nn.ModuleList, m).children())) for m in self.layers
+        ]
 
     def sublayers(self, l: int) -> list[_Sublayer]:
         """The sub-layers S_1 … S_q of layer l."""

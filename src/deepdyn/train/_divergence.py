@@ -65,7 +65,7 @@ class DivergenceWatch:
         if self.bound is None:
             return
         with torch.no_grad():
-            params = [p for p in self.net.parameters()]
+            params: list[torch.Tensor] = list(self.net.parameters())
             # one fused max |θ| per tensor and one comparison: the per-tensor search below runs
             # only when something is over the bound (nan is left to the finiteness check)
             peaks_all = torch._foreach_norm(params, float("inf"))
