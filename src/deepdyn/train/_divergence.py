@@ -42,6 +42,7 @@ class DivergenceWatch:
             else _checks.positive("parameter_bound", parameter_bound)
         )
         self.limit: torch.Tensor | None = None  # (members,)
+        self.params: list[torch.Tensor] = list(net.parameters())  # fixed while fit runs
 
     def loss(self, step: int, per: torch.Tensor) -> None:
         """``per``: (members,) losses at θ_step, before the update."""
@@ -65,7 +66,7 @@ class DivergenceWatch:
         if self.bound is None:
             return
         with torch.no_grad():
-            params: list[torch.Tensor] = list(self.net.parameters())
+            params = self.params
             # one fused max |θ| per tensor and one comparison: the per-tensor search below runs
             # only when something is over the bound (nan is left to the finiteness check)
             peaks_all = torch._foreach_norm(params, float("inf"))

@@ -18,11 +18,24 @@ from deepdyn.train._newton import NewtonStepper
 from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
 
+
+def _foreach(cls: type[torch.optim.Optimizer]) -> Callable[..., torch.optim.Optimizer]:
+    """``cls`` with its multi-tensor (foreach) update, which torch uses by default on GPUs
+    only: on CPU it is one kernel per operation for all tensors instead of one per tensor — the
+    update of a deep narrow network's many small tensors costs ~3× less (same arithmetic)."""
+
+    def make(params: Any, lr: float, **kwargs: Any) -> torch.optim.Optimizer:
+        return cls(params, lr=lr, foreach=True, **kwargs)
+
+    make.__name__ = make.__qualname__ = cls.__name__
+    return make
+
+
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer] | None] = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
+    "sgd": _foreach(torch.optim.SGD),
+    "adam": _foreach(torch.optim.Adam),
+    "adagrad": _foreach(torch.optim.Adagrad),
+    "rmsprop": _foreach(torch.optim.RMSprop),
     # one L-BFGS iteration per step; its strong-Wolfe line search gets up to 25 evaluations
     # (torch's default max_eval = 5/4 max_iter would leave it none)
     "lbfgs": lambda params, lr: torch.optim.LBFGS(

@@ -216,8 +216,13 @@ def penalty(net: Network, regularizer: Regularizer) -> torch.Tensor | None:
             )
         return r
     lam = float(regularizer)
-    total = sum((p**2).reshape(p.shape[0], -1).sum(dim=1) for p in net.parameters())
-    return lam * torch.as_tensor(total)
+    params = list(net.parameters())
+    if is_batch_invariant():  # per tensor, in a fixed order
+        total = sum((p**2).reshape(p.shape[0], -1).sum(dim=1) for p in params)
+        return lam * torch.as_tensor(total)
+    # all of a member's parameters in one row: three kernels instead of three per tensor
+    flat = torch.cat([p.reshape(p.shape[0], -1) for p in params], dim=1)
+    return lam * (flat * flat).sum(dim=1)
 
 
 def objective(
