@@ -19,7 +19,7 @@ from deepdyn.train._problem import check_inputs, problem
 from deepdyn.trajectory import History
 
 
-def _foreach(cls: type[torch.optim.Optimizer]) -> Callable[..., torch.optim.Optimizer]:
+def _foreach(cls: Callable[..., torch.optim.Optimizer]) -> Callable[..., torch.optim.Optimizer]:
     """``cls`` with its multi-tensor (foreach) update, which torch uses by default on GPUs
     only: on CPU it is one kernel per operation for all tensors instead of one per tensor — the
     update of a deep narrow network's many small tensors costs ~3× less (same arithmetic)."""
@@ -27,7 +27,7 @@ def _foreach(cls: type[torch.optim.Optimizer]) -> Callable[..., torch.optim.Opti
     def make(params: Any, lr: float, **kwargs: Any) -> torch.optim.Optimizer:
         return cls(params, lr=lr, foreach=True, **kwargs)
 
-    make.__name__ = make.__qualname__ = cls.__name__
+    make.__name__ = make.__qualname__ = getattr(cls, "__name__", "optimizer")
     return make
 
 
