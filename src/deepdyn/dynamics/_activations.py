@@ -31,6 +31,9 @@ class Activation:
         lipschitz: sup |σ'|.
         piecewise_linear: σ is piecewise linear (ReLU, leaky ReLU, identity).
         bijective: σ is continuous, injective, with a continuous inverse on its range.
+        inplace: the same function overwriting its argument (or None); the flow uses it
+            without autograd on the fresh output of an affine map, saving a state-sized
+            allocation per layer.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Activation:
     lipschitz: float
     piecewise_linear: bool
     bijective: bool
+    inplace: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.fn(x)
@@ -84,12 +88,18 @@ def register_activation(act: Activation) -> Activation:
 
 
 for _a in (
-    Activation("relu", torch.relu, 1.0, piecewise_linear=True, bijective=False),
-    Activation("tanh", torch.tanh, 1.0, piecewise_linear=False, bijective=True),
+    Activation(
+        "relu", torch.relu, 1.0, piecewise_linear=True, bijective=False, inplace=torch.relu_
+    ),
+    Activation(
+        "tanh", torch.tanh, 1.0, piecewise_linear=False, bijective=True, inplace=torch.tanh_
+    ),
     Activation("sigmoid", sigmoid, 0.25, piecewise_linear=False, bijective=True),
     Activation("softplus", softplus, 1.0, piecewise_linear=False, bijective=True),
     Activation("leaky_relu", _leaky_relu, 1.0, piecewise_linear=True, bijective=True),
-    Activation("identity", _identity, 1.0, piecewise_linear=True, bijective=True),
+    Activation(
+        "identity", _identity, 1.0, piecewise_linear=True, bijective=True, inplace=_identity
+    ),
 ):
     register_activation(_a)
 

@@ -13,7 +13,10 @@ from deepdyn.dynamics._invariant import invariant_affine, is_batch_invariant
 # (ensemble, sample, component) copy the flow made after every layer before this cost as much as
 # the product itself at widths 2–4 (benchmarks/flow_chain.py, benchmarks/README.md). Code that
 # needs row-major storage calls ``.contiguous()`` (``Network.flow`` and ``trajectory`` do);
-# ``.view()`` on a state must be ``.reshape()``.
+# ``.view()`` on a state must be ``.reshape()``. Above this width (in or out) the row-major
+# product z Aᵀ is faster (benchmarks/flow_chain.py: C = 16 lost 0.8× component-major, C = 8
+# gained 1.1–1.3×), and states stay row-major.
+COMPONENT_MAJOR_MAX_WIDTH = 8
 
 
 def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -28,6 +31,10 @@ def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
         return invariant_affine(z, weight, bias)
     if weight.shape[0] == 1:  # one network: the plain GEMM (addmm), forward and backward
         return torch.nn.functional.linear(z[0], weight[0], None if bias is None else bias[0])[None]
+    if max(weight.shape[1:]) > COMPONENT_MAJOR_MAX_WIDTH:  # wide: row-major z Aᵀ
+        if bias is None:
+            return torch.bmm(z, weight.transpose(1, 2))
+        return torch.baddbmm(bias.unsqueeze(1), z, weight.transpose(1, 2))
     zt = z.transpose(1, 2)  # (ensemble, in, sample)
     # (ensemble, out, sample), viewed back as (ensemble, sample, out)
     out = torch.bmm(weight, zt) if bias is None else torch.baddbmm(bias.unsqueeze(-1), weight, zt)

@@ -90,6 +90,7 @@ class _Sublayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(ensemble, n_out, dtype=dtype)) if bias else None
         record = _activation(act)
         self.act = record.fn  # the bare function: one call less on the hot path
+        self.act_inplace = record.inplace
         self.act_name = record.name
 
     def pre(self, z: torch.Tensor) -> torch.Tensor:
@@ -165,8 +166,13 @@ class Field(nn.Module):
                 b = None if sub.bias is None else sub.bias[0]
                 u = sub.act(nn.functional.linear(u, sub.weight[0], b))
             return u[None]
-        for sub in subs:
-            z = sub.act(sub.pre(z))
+        if torch.is_grad_enabled():
+            for sub in subs:
+                z = sub.act(sub.pre(z))
+            return z
+        for sub in subs:  # no autograd: σ may overwrite the fresh output of the affine map
+            p = sub.pre(z)
+            z = sub.act(p) if sub.act_inplace is None else sub.act_inplace(p)
         return z
 
     def evaluate(self, l: int, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
