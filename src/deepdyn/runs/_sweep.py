@@ -35,6 +35,7 @@ from typing import Any
 
 from deepdyn._checks import one_line
 from deepdyn.runs._cluster import connect
+from deepdyn.runs._defaults import GROUP_SIZE
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -45,8 +46,6 @@ from deepdyn.runs._experiment import (
 from deepdyn.runs._guard import check_main_guard
 from deepdyn.runs._store import Store, run_id, write_folder
 
-GROUP_SIZE = 64
-"""Default largest number of configs run as one ensemble."""
 _POLL_SECONDS = 0.5  # how often a sweep looks at configs another process is computing
 
 
