@@ -74,7 +74,8 @@ def main() -> None:
     print(f"\n{'command':<34} {'median s':>9} {'min s':>7} {'max s':>7}")
     for key, values in times.items():
         label = key.removesuffix("_seconds")
-        print(f"{label:<34} {statistics.median(values):>9.3f} {min(values):>7.3f} {max(values):>7.3f}")
+        median = statistics.median(values)
+        print(f"{label:<34} {median:>9.3f} {min(values):>7.3f} {max(values):>7.3f}")
     print(f"load at the end {_load():.2f}")
     result.update(rounds=args.rounds, load_end=round(_load(), 2))
     print(json.dumps(result))

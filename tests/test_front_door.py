@@ -207,3 +207,11 @@ def test_lazy_packages_are_complete(name):
     assert typed == set(lazy)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         package.nope  # noqa: B018
+
+
+def test_subpackages_load_as_attributes_as_before():
+    # ``import deepdyn`` used to import dynamics, train, trajectory and data eagerly; scripts that
+    # write ``deepdyn.train.accuracy`` after a bare ``import deepdyn`` keep working
+    done = _python("import deepdyn\nprint(deepdyn.train.accuracy.__name__, deepdyn.viz.__name__)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["accuracy", "deepdyn.viz"]
