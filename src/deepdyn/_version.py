@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 
 
+@functools.cache  # reading the metadata costs ~3-5 ms; a sweep asks several times per config
 def deepdyn_version() -> str:
     """The installed deepdyn version, or ``"0.0.0+local"`` when running from a source tree."""
     try:
