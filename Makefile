@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup reproduce test lint typecheck browser bench docs clean
+.PHONY: setup reproduce test lint typecheck browser bench docs clean catalogue
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -16,6 +16,11 @@ setup: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/deepdyn reproduce $(ARGS)
+
+# deepdyn list/show read the catalogue's metadata from src/deepdyn/catalogue.json (no torch):
+# regenerate it after adding or changing an entry (tests/test_front_door.py checks it).
+catalogue: $(STAMP)
+	$(BIN)/python -m deepdyn._catalogue
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -8,52 +8,28 @@ stderr and exit code 2; anything else unexpected keeps its traceback, since it i
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
-from deepdyn import experiments
+from deepdyn import _catalogue
 from deepdyn._checks import one_line
+from deepdyn._version import deepdyn_version
 from deepdyn.app import playground_command
-from deepdyn.dynamics import NetworkSpec
-from deepdyn.runs import (
-    GROUP_SIZE,
-    Progress,
-    Result,
-    RunInfo,
-    Store,
-    SweepItem,
-    compare,
-    deepdyn_version,
-    expand_grid,
-    export_mlflow,
-    format_value,
-    open_store,
-    probe,
-    resolve,
-    run_id,
-    select,
-    sweep,
-    tracking_uri,
-    varying,
-    write_csv,
-    write_parquet,
-)
-from deepdyn.runs import security as cluster_security
+from deepdyn.runs._defaults import GROUP_SIZE
+
+if TYPE_CHECKING:  # the commands import what they use: --help, list and show import no torch
+    from rich.progress import Progress as ProgressBar
+
+    from deepdyn.dynamics import NetworkSpec
+    from deepdyn.runs import Progress, Result, RunInfo, SweepItem
 
 
 def _no_flag_type(display: Any) -> Any:
@@ -115,6 +91,15 @@ def _root(
 
 
 def _progress_bar() -> ProgressBar:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as ProgressBar
+
     return ProgressBar(
         SpinnerColumn(),
         TextColumn("{task.description}", style="progress.description", markup=False),
@@ -152,6 +137,8 @@ def _read_spec(path: Path) -> NetworkSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ValueError(f"cannot read spec file {path}: {error.strerror or error}") from None
+    from deepdyn.dynamics import NetworkSpec
+
     return NetworkSpec.from_json(text)
 
 
@@ -179,8 +166,8 @@ def list_() -> None:
     table.add_column("id", no_wrap=True)
     table.add_column("thesis")
     table.add_column("title")
-    for experiment in experiments.catalogue():
-        table.add_row(experiment.id, experiment.reference, experiment.title)
+    for entry in _catalogue.entries():  # no torch: the generated metadata (deepdyn/_catalogue.py)
+        table.add_row(entry.id, entry.reference, entry.title)
     _out().print(table)
 
 
@@ -188,16 +175,15 @@ def _entry_table(experiment_id: str) -> list[object]:
     """Title, thesis reference, caption and every config field of one entry."""
     from rich.text import Text
 
-    experiment = experiments.get(experiment_id)
-    table = Table(title=f"{experiment.id}: config fields (--set KEY=VALUE)")
+    entry = _catalogue.get(experiment_id)  # no torch: the generated metadata
+    table = Table(title=f"{entry.id}: config fields (--set KEY=VALUE)")
     for column in ("field", "type", "default", "--quick", "accepts"):
         table.add_column(column, overflow="fold")
-    for f in experiments.describe(experiment):
-        quick = "" if f.quick == f.default else format_value(f.quick)
-        cells = (f.name, f.type, format_value(f.default), quick, f.allowed)
+    for f in entry.fields:
+        cells = (f.name, f.type, f.default, f.quick, f.accepts)
         table.add_row(*(Text(c) for c in cells))  # Text: "tuple[int, ...]" is no markup
-    head = Text(f"{experiment.id} — {experiment.title}\nthesis {experiment.reference}\n")
-    return [head, Text(experiment.caption + "\n"), table]
+    head = Text(f"{entry.id} — {entry.title}\nthesis {entry.reference}\n")
+    return [head, Text(entry.caption + "\n"), table]
 
 
 @app.command("show")
@@ -236,6 +222,9 @@ def run(
     Its files are copied to OUT/ID/; a folder there that holds another run is kept unless
     --replace. When OUT holds a report, its index.html is rewritten to match the folders.
     """
+    from deepdyn import experiments
+    from deepdyn.runs import Store, run_id
+
     experiment = experiments.get(experiment_id)
     overrides = _spec_overrides(experiment_id, spec) if spec is not None else {}
     overrides.update(_parse_sets(set_ or []))
@@ -264,6 +253,8 @@ def run(
 
 def _copy_entry(stored: Result, out: Path, replace: bool = False) -> Result:
     """``experiments.place_entry`` with its file-system errors as one line (exit 2)."""
+    from deepdyn import experiments
+
     try:
         return experiments.place_entry(stored, out, replace=replace)
     except OSError as error:
@@ -306,6 +297,9 @@ def reproduce(
     ] = None,
 ) -> None:
     """Run the whole catalogue and write the report (index.html); stored runs are reused."""
+    from deepdyn import experiments
+    from deepdyn.runs import Store
+
     _check_out(out)
     runs = Store(store)
     with _progress_bar() as bar:
@@ -414,6 +408,10 @@ def sweep_(
     Configs that differ only in the entry's batch fields (e.g. seed, scale) run as one ensemble.
     Interrupt with Ctrl-C: what finished stays stored; the same command continues the sweep.
     """
+    from deepdyn import experiments
+    from deepdyn.runs import Store, expand_grid, probe, sweep
+    from deepdyn.runs import security as cluster_security
+
     experiment = experiments.get(experiment_id)
     parsed = _parse_grid(grid or [])
     if workers > 1 and cluster is not None:
@@ -501,7 +499,9 @@ StatusFilter = Annotated[
 def _select(
     store: Path, experiment: str | None, status: str | None, where: Sequence[str]
 ) -> list[RunInfo]:
-    known = [e.id for e in experiments.catalogue()]
+    from deepdyn.runs import open_store, select
+
+    known = _catalogue.ids()
     return select(open_store(store), experiment=experiment, status=status, where=where, known=known)
 
 
@@ -513,6 +513,8 @@ def runs_list(
     status: StatusFilter = None,
 ) -> None:
     """List the stored runs, oldest first: the config fields that vary, status, key numbers."""
+    from deepdyn.runs import format_value, varying
+
     infos = _select(store, experiment, status, where or [])
     keys = varying(infos)
     entries = sorted({info.experiment for info in infos})
@@ -537,6 +539,8 @@ def runs_list(
 
 
 def _show(info: RunInfo) -> Table:
+    from deepdyn.runs import format_value
+
     table = Table(title=f"run {info.run_id}", show_header=False)
     table.add_column("field")
     table.add_column("value", overflow="fold")
@@ -565,6 +569,8 @@ def runs_show(
     ] = False,
 ) -> None:
     """Show one run: its config, status, numbers, folder and the trained networks it keeps."""
+    from deepdyn.runs import open_store, resolve
+
     runs = open_store(store)
     info = resolve(runs, run_id)
     table = _show(info)
@@ -573,6 +579,8 @@ def runs_show(
             table.add_row("network", line)
     _out().print(table)
     if figure:
+        from deepdyn import experiments
+
         path = runs.draw(info.run_id, experiments.get(info.experiment))
         _out().print(f"figure  {path}", highlight=False)
 
@@ -588,6 +596,8 @@ def runs_compare(
     ] = False,
 ) -> None:
     """Compare runs side by side: the config fields that differ, then every key number."""
+    from deepdyn.runs import compare, open_store, resolve
+
     runs = open_store(store)
     infos = runs.list()
     chosen = [resolve(runs, rid, infos) for rid in run_ids]
@@ -603,6 +613,8 @@ def runs_compare(
 @runs_app.command("rm")
 def runs_rm(run_id: RunIdArgument, store: StoreOption = _DEFAULT_STORE) -> None:
     """Remove one run: its folder and its row."""
+    from deepdyn.runs import open_store, resolve
+
     runs = open_store(store)
     info = resolve(runs, run_id)
     runs.remove(info.run_id)
@@ -635,6 +647,8 @@ def runs_export(
 
     CSV and Parquet: one row per run, one column per config field (config.KEY) and per number.
     """
+    from deepdyn.runs import export_mlflow, tracking_uri, write_csv, write_parquet
+
     if csv is None and parquet is None and mlflow is None:
         raise ValueError("give at least one of --csv FILE, --parquet FILE, --mlflow DIR|URI")
     infos = _select(store, experiment, status, where or [])
@@ -670,6 +684,8 @@ def runs_check(
 
     Exit 0 when clean, 1 when problems are listed (each with what to do).
     """
+    from deepdyn.runs import open_store
+
     runs = open_store(store)
     console = _out()
     if repair:
@@ -693,15 +709,24 @@ def _entry_help(args: Sequence[str]) -> str | None:
     """The entry id of ``run ID --help`` / ``sweep ID --help`` (a known entry), else None."""
     if len(args) < 3 or args[0] not in ("run", "sweep") or "--help" not in args:
         return None
-    ids = {e.id for e in experiments.catalogue()}
+    ids = set(_catalogue.ids())
     return next((a for a in args[1:] if a in ids), None)
+
+
+def _headless() -> None:
+    """Figures go to files only, never a window, without importing matplotlib before a command
+    needs it (its backend is read from MPLBACKEND when it loads)."""
+    if "matplotlib" in sys.modules:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    else:
+        os.environ["MPLBACKEND"] = "Agg"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``deepdyn`` command (``argv`` defaults to ``sys.argv[1:]``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # the command only writes files; never open a window
+    _headless()
     args = list(sys.argv[1:] if argv is None else argv)
     entry_help = _entry_help(args)
     try:

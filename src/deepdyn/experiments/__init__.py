@@ -45,8 +45,9 @@ __all__ = [
 
 # ---- the catalogue's entries -------------------------------------------------------------------
 # Each module registers its entry (``register(Experiment(...))``) when imported. Registration
-# order is report order. To add an entry, write ``deepdyn/experiments/<name>.py`` and add
-# ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``.
+# order is report order. To add an entry, write ``deepdyn/experiments/<name>.py``, add
+# ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``, and run ``make catalogue``
+# (``deepdyn list``/``show`` read its metadata from deepdyn/catalogue.json, without torch).
 _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "resnet_ode",  # §3, §5, §7.3
     "control_msa",  # §4

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.metadata
 import json
 import re
 import shutil
@@ -34,6 +33,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from deepdyn._files import atomic_write, write_text
+from deepdyn._version import deepdyn_version
 from deepdyn.runs import _networks
 
 Progress = Callable[[int, int, str], None]
@@ -69,14 +69,6 @@ _TUPLES: dict[Any, str] = {
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 _DPI = 110
-
-
-def deepdyn_version() -> str:
-    """The installed deepdyn version, or ``"0.0.0+local"`` when running from a source tree."""
-    try:
-        return importlib.metadata.version("deepdyn")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.0.0+local"
 
 
 def field_types(config: type) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 WAL mode, so readers never block the one writer; a finished run is recorded in one transaction.
 Nothing here touches the run folders: that is ``_store.py``'s job.
 
+Each call opens a connection and closes it, unless inside ``with index.session():`` (a sweep):
+then one connection serves every call of that thread, which saves the open, the WAL set-up and
+the checkpoint at close of every call (most of a small run's index cost); each call is still
+its own transaction, committed before it returns.
+
 Paths are never trusted from a row: a run's folder is always ``<store>/runs/<run_id>`` (the
 ``path`` column holds that relative path, for people reading the file), so a moved or copied store
 reads and writes only inside itself, and a row whose id is not 16 hex digits is never followed.
@@ -18,9 +23,10 @@ import json
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 _HEADER = b"SQLite format 3\x00"
 _COLUMNS = (
@@ -83,6 +89,22 @@ class RunInfo:
     pid: int | None = None
 
 
+_INSERT = (
+    f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+)
+
+
+def _values(info: RunInfo) -> dict[str, Any]:
+    """The row of ``info`` as SQL parameters (JSON text for the dict columns)."""
+    values = dataclasses.asdict(info)
+    values["config"] = json.dumps(info.config, sort_keys=True)
+    values["metrics"] = json.dumps(info.metrics, sort_keys=True)
+    values["path"] = f"runs/{info.run_id}"
+    values["checksums"] = json.dumps(info.checksums, sort_keys=True)
+    return values
+
+
 def _info(row: sqlite3.Row, root: Path) -> RunInfo:
     # a read-only store of an older schema lacks the new columns (``in row`` tests values)
     extra = "pid" in row.keys()  # noqa: SIM118
@@ -108,6 +130,9 @@ class Index:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.root = path.parent
+        self._session: sqlite3.Connection | None = None  # see ``session``
+        self._owner: int | None = None  # the thread that opened it
+        self._depth = 0
         if path.exists():
             with path.open("rb") as f:
                 head = f.read(len(_HEADER))
@@ -135,35 +160,65 @@ class Index:
             "the run folders are kept and deepdyn runs check lists them"
         )
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self, isolation_level: Literal["DEFERRED"] | None = "DEFERRED") -> sqlite3.Connection:
         if self.readonly:  # nothing writes it: no WAL files to create, no locks to take
             uri = f"{self.path.resolve().as_uri()}?immutable=1"
             db = sqlite3.connect(uri, timeout=30.0, uri=True)
         else:
-            db = sqlite3.connect(self.path, timeout=30.0)
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=isolation_level)
+        db.row_factory = sqlite3.Row
+        if not self.readonly:
+            db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def _shared(self) -> sqlite3.Connection | None:
+        """The session's connection when this thread opened it, else None."""
+        if self._session is not None and self._owner == threading.get_ident():
+            return self._session
+        return None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Serve every call of this thread with one connection until the block ends (nested
+        sessions share it). Transactions stay per call; other threads and processes are
+        unaffected."""
+        if self._session is not None and self._owner == threading.get_ident():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        if self._session is not None:  # another thread's session: this one opens per call
+            yield
+            return
+        self._session, self._owner, self._depth = self._open(), threading.get_ident(), 1
         try:
-            db.row_factory = sqlite3.Row
-            if not self.readonly:
-                db.execute("PRAGMA journal_mode=WAL")
+            yield
+        finally:
+            db, self._session, self._owner, self._depth = self._session, None, None, 0
+            if db is not None:
+                db.close()
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        shared = self._shared()
+        db = shared if shared is not None else self._open()
+        try:
             with db:  # one transaction: committed on success, rolled back on error
                 yield db
         finally:
-            db.close()
+            if shared is None:
+                db.close()
 
     def put(self, info: RunInfo) -> None:
         """Insert or replace the row ``info.run_id``."""
-        values = dataclasses.asdict(info)
-        values["config"] = json.dumps(info.config, sort_keys=True)
-        values["metrics"] = json.dumps(info.metrics, sort_keys=True)
-        values["path"] = f"runs/{info.run_id}"
-        values["checksums"] = json.dumps(info.checksums, sort_keys=True)
+        self.put_many([info])
+
+    def put_many(self, infos: list[RunInfo]) -> None:
+        """Insert or replace the rows ``infos``, in one transaction (all or none)."""
         with self._connect() as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join(':' + c for c in _COLUMNS)})",
-                values,
-            )
+            db.executemany(_INSERT, [_values(info) for info in infos])
 
     def finish(
         self, run_id: str, metrics: dict[str, float], ended: str, checksums: dict[str, str]
@@ -188,35 +243,40 @@ class Index:
         others get the holder's row back (None means ``info`` was written). A stored finished
         row keeps its checksums, so a killed ``--force`` can still recover its old folder.
         """
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        return self.claim_many([info], taken)[0]
+
+    def claim_many(
+        self, infos: list[RunInfo], taken: Callable[[RunInfo], bool]
+    ) -> list[RunInfo | None]:
+        """``claim`` for each of ``infos``, all in one immediate transaction (a sweep claims its
+        configs at once: one commit instead of one per config); a holder's row or None each."""
+        shared = self._shared()
+        db = shared if shared is not None else self._open(isolation_level=None)
+        level = db.isolation_level
         try:
-            db.row_factory = sqlite3.Row
+            db.isolation_level = None  # BEGIN IMMEDIATE by hand: no implicit transaction
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT * FROM runs WHERE run_id = ?", (info.run_id,)).fetchone()
-            held = None if row is None else _info(row, self.root)
-            if held is not None and taken(held):
-                db.execute("ROLLBACK")
-                return held
-            if held is not None and held.checksums and not info.checksums:
-                info = dataclasses.replace(info, checksums=held.checksums)
-            values = dataclasses.asdict(info)
-            values["config"] = json.dumps(info.config, sort_keys=True)
-            values["metrics"] = json.dumps(info.metrics, sort_keys=True)
-            values["path"] = f"runs/{info.run_id}"
-            values["checksums"] = json.dumps(info.checksums, sort_keys=True)
-            db.execute(
-                f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join(':' + c for c in _COLUMNS)})",
-                values,
-            )
+            holders: list[RunInfo | None] = []
+            for info in infos:
+                row = db.execute("SELECT * FROM runs WHERE run_id = ?", (info.run_id,)).fetchone()
+                held = None if row is None else _info(row, self.root)
+                if held is not None and taken(held):
+                    holders.append(held)
+                    continue
+                if held is not None and held.checksums and not info.checksums:
+                    info = dataclasses.replace(info, checksums=held.checksums)
+                db.execute(_INSERT, _values(info))
+                holders.append(None)
             db.execute("COMMIT")
-            return None
+            return holders
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
         finally:
-            db.close()
+            db.isolation_level = level
+            if shared is None:
+                db.close()
 
     def fail(self, run_id: str, error: str, ended: str) -> None:
         """Mark ``run_id`` failed with the one-line ``error``."""
@@ -230,6 +290,17 @@ class Index:
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else _info(row, self.root)
+
+    def get_many(self, run_ids: list[str]) -> dict[str, RunInfo]:
+        """The rows of ``run_ids`` that exist, by id, read in one query per 500 ids."""
+        found: dict[str, RunInfo] = {}
+        with self._connect() as db:
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT * FROM runs WHERE run_id IN ({marks})"
+                found.update({r["run_id"]: _info(r, self.root) for r in db.execute(sql, chunk)})
+        return found
 
     def select(self, experiment: str | None = None, status: str | None = None) -> list[RunInfo]:
         """Rows, oldest first, filtered by experiment id and/or status."""

@@ -287,9 +287,16 @@ class Store:
     def claim(self, experiment: Experiment, config: Any) -> RunInfo | None:
         """Claim this config's run id for this process (a ``running`` row with its pid); None
         when claimed, else the row of the live process that holds it (see ``Store.run``)."""
+        return self.claim_many(experiment, [config])[0]
+
+    def claim_many(
+        self, experiment: Experiment, configs: builtins.list[Any]
+    ) -> builtins.list[RunInfo | None]:
+        """``claim`` for each of ``configs``, in one transaction (a sweep's configs at once)."""
         self._writable()
-        row = self._row(experiment, config, "running", started=_now(), pid=os.getpid())
-        return self.index.claim(row, self._held)
+        started, pid = _now(), os.getpid()
+        rows = [self._row(experiment, c, "running", started=started, pid=pid) for c in configs]
+        return self.index.claim_many(rows, self._held)
 
     def release(self, experiment: Experiment, config: Any, reason: str) -> None:
         """Mark this process's claim on this config failed with ``reason`` (e.g. interrupted)."""
@@ -349,6 +356,27 @@ class Store:
 
         ``finished`` requires its folder ``runs/<run_id>/`` in place (see :func:`write_folder`).
         """
+        info = self.finished_row(
+            experiment, config, status, started=started, ended=ended, host=host,
+            numbers=numbers, error=error,
+        )  # fmt: skip
+        self.index.put(info)
+        return info
+
+    def finished_row(
+        self,
+        experiment: Experiment,
+        config: Any,
+        status: str,
+        *,
+        started: str,
+        ended: str,
+        host: str,
+        numbers: dict[str, float] | None = None,
+        error: str | None = None,
+    ) -> RunInfo:
+        """The row ``record`` writes, checked (and, when finished, with the checksums of its
+        folder) but not written: a sweep writes a task's rows in one transaction."""
         info = self._row(
             experiment, config, status, started=started, ended=ended, host=host,
             numbers=numbers, error=error,
@@ -359,7 +387,6 @@ class Store:
                     f'run "{info.run_id}" has no complete folder: it cannot be finished'
                 )
             info = dataclasses.replace(info, checksums=checksums(info.path))
-        self.index.put(info)
         return info
 
     def recover(self, experiment: Experiment, config: Any) -> RunInfo | None:
@@ -367,8 +394,10 @@ class Store:
         between its rename and its index transaction); None when there is nothing to recover."""
         rid = run_id(experiment.id, config, deepdyn_version())
         folder = self.folder(rid)
+        if not complete(folder):  # the common case, and a stat: before the index is read
+            return None
         info = self.index.get(rid)
-        if (info is not None and info.status == "finished") or not complete(folder):
+        if info is not None and info.status == "finished":
             return None
         if damage(folder, rid) is not None:
             return None

@@ -35,6 +35,7 @@ from typing import Any
 
 from deepdyn._checks import one_line
 from deepdyn.runs._cluster import connect
+from deepdyn.runs._defaults import GROUP_SIZE
 from deepdyn.runs._experiment import (
     Experiment,
     Progress,
@@ -45,8 +46,6 @@ from deepdyn.runs._experiment import (
 from deepdyn.runs._guard import check_main_guard
 from deepdyn.runs._store import Store, run_id, write_folder
 
-GROUP_SIZE = 64
-"""Default largest number of configs run as one ensemble."""
 _POLL_SECONDS = 0.5  # how often a sweep looks at configs another process is computing
 
 
@@ -312,6 +311,31 @@ def sweep(
     if cluster is None and workers > 1:
         check_main_guard(workers)  # spawned workers re-import the main script
     version = deepdyn_version()
+    with store.index.session():  # one index connection for the whole sweep (see _index.py)
+        statuses, errors, numbers = _sweep(
+            experiment, configs, store, version, workers, cluster, group_size, figures, force,
+            progress, security,
+        )  # fmt: skip
+    return [
+        SweepItem(config, run_id(experiment.id, config, version), status or "failed", err, vals)
+        for config, status, err, vals in zip(configs, statuses, errors, numbers)
+    ]
+
+
+def _sweep(
+    experiment: Experiment,
+    configs: list[Any],
+    store: Store,
+    version: str,
+    workers: int,
+    cluster: str | None,
+    group_size: int,
+    figures: bool,
+    force: bool,
+    progress: Progress | None,
+    security: Any,
+) -> tuple[list[str | None], list[str | None], list[dict[str, float]]]:
+    """The body of ``sweep`` (inside its index session): each config's status, error, numbers."""
     total = len(configs)
     store.clean()
     statuses: list[str | None] = [None] * total
@@ -329,10 +353,12 @@ def sweep(
     if progress is not None:
         progress(0, total, "starting")
     todo: list[tuple[int, Any]] = []
+    ids = [run_id(experiment.id, config, version) for config in configs]
+    rows = {} if force else store.index.get_many(ids)  # one query, not one per config
     for i, config in enumerate(configs):
-        info = None if force else store.lookup(experiment.id, config)
-        if info is not None:
-            report(i, "reused", None, dict(info.metrics))
+        info = rows.get(ids[i])
+        if info is not None and info.status == "finished" and store.damage(info) is None:
+            report(i, "reused", None, dict(info.metrics))  # what store.lookup would return
             continue
         info = None if force else store.recover(experiment, config)
         if info is not None:
@@ -341,10 +367,12 @@ def sweep(
         todo.append((i, config))
 
     # claim every config to compute: a second sweep (or run) of the same configs waits for ours
+    # (one transaction for all of them)
     claimed: list[tuple[int, Any]] = []
     waiting: list[tuple[int, Any]] = []
-    for pair in todo:
-        (claimed if store.claim(experiment, pair[1]) is None else waiting).append(pair)
+    holders = store.claim_many(experiment, [config for _, config in todo]) if todo else []
+    for pair, holder in zip(todo, holders):
+        (claimed if holder is None else waiting).append(pair)
 
     path = str(Path(store.path).resolve())
     submit: Submit
@@ -359,21 +387,27 @@ def sweep(
         slots = 1
 
     def store_outcomes(outcomes: list[_Outcome]) -> None:
+        """Record a task's rows in one transaction, then report them."""
+        rows, stored = [], []
         for o in outcomes:
             if statuses[o.index] is not None:
                 continue  # a task Dask ran twice: the first result counts
             config = configs[o.index]
             try:
-                store.record(
+                row = store.finished_row(
                     experiment, config, o.status, started=o.started, ended=o.ended,
                     host=o.host, numbers=o.numbers, error=o.error,
                 )  # fmt: skip
             except ValueError as error:  # the folder vanished: record the failure
                 o = dataclasses.replace(o, status="failed", error=one_line(error))
-                store.record(
+                row = store.finished_row(
                     experiment, config, "failed", started=o.started, ended=o.ended,
                     host=o.host, error=o.error,
                 )  # fmt: skip
+            rows.append(row)
+            stored.append(o)
+        store.index.put_many(rows)
+        for o in stored:
             report(o.index, _status(o), o.error, o.numbers)
 
     try:
@@ -403,7 +437,4 @@ def sweep(
             if statuses[i] is None:  # interrupted before it was stored
                 store.release(experiment, config, "KeyboardInterrupt: the sweep was interrupted")
     store.clean()
-    return [
-        SweepItem(config, run_id(experiment.id, config, version), status or "failed", err, vals)
-        for config, status, err, vals in zip(configs, statuses, errors, numbers)
-    ]
+    return statuses, errors, numbers
