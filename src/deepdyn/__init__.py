@@ -13,6 +13,7 @@ from deepdyn.dynamics import (
     ResNet,
     Scheme,
     build,
+    from_torch,
     register_scheme,
 )
 from deepdyn.train import fit
@@ -32,5 +33,6 @@ __all__ = [
     "build",
     "data",
     "fit",
+    "from_torch",
     "register_scheme",
 ]

@@ -43,6 +43,8 @@ from deepdyn.dynamics._spec import FIXED_GRID_SOLVERS as FIXED_GRID_SOLVERS
 from deepdyn.dynamics._spec import NetworkSpec as NetworkSpec
 from deepdyn.dynamics._spec import ODEOptions as ODEOptions
 from deepdyn.dynamics._spec import field_names as spec_fields
+from deepdyn.dynamics._torch_io import ResidualBlock as ResidualBlock
+from deepdyn.dynamics._torch_io import from_torch as from_torch
 
 __all__ = [
     "ACTIVATIONS",
@@ -68,10 +70,12 @@ __all__ = [
     "ODEOptions",
     "Readout",
     "ResNet",
+    "ResidualBlock",
     "Scheme",
     "activation",
     "batch_invariant",
     "build",
+    "from_torch",
     "is_batch_invariant",
     "padded",
     "register_activation",

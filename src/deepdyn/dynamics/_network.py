@@ -331,6 +331,13 @@ class Network(nn.Module):
             times=times,
         )
 
+    def to_torch(self, *, member: int | None = None) -> nn.Sequential:
+        """This network (member ``member`` of an ensemble) as a plain ``nn.Sequential`` with
+        the same θ; :func:`deepdyn.from_torch` reads it back (see ``_torch_io.py``)."""
+        from deepdyn.dynamics._torch_io import to_torch
+
+        return to_torch(self, member=member)
+
     def extra_repr(self) -> str:
         ens = f", ensemble={self.ensemble}" if self.ensemble is not None else ""
         return (
