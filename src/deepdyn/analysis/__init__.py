@@ -1,6 +1,7 @@
 """Analysis of networks as dynamical systems: linear regions (App. C), neurons and born-dead
 networks (§8.1), norms of the states along depth (§8.1.3), geometry of layers (§7: Jacobians,
-pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6)."""
+pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6); beyond the
+thesis: FTLE fields over input space."""
 
 from deepdyn.analysis._rates import loglog_fit
 from deepdyn.analysis.born_dead import (
@@ -13,6 +14,7 @@ from deepdyn.analysis.born_dead import (
     wilson_interval,
 )
 from deepdyn.analysis.embedding import deepen, widen
+from deepdyn.analysis.ftle import FTLEField, ftle, ftle_field
 from deepdyn.analysis.geometry import (
     determinants,
     draw_metric_ellipses,
@@ -52,6 +54,7 @@ from deepdyn.analysis.regions import (
 
 __all__ = [
     "BornDead",
+    "FTLEField",
     "GradientRecorder",
     "LayerCheck",
     "Regions",
@@ -71,6 +74,8 @@ __all__ = [
     "draw_layers",
     "draw_metric_ellipses",
     "first_dead_layer",
+    "ftle",
+    "ftle_field",
     "function_norms",
     "gradient_norms",
     "invert",

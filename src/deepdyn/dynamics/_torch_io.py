@@ -138,8 +138,10 @@ def _readout(
         )
     if len(rest) > 2:
         w3, m3 = rest[2]
-        raise ValueError(f"layer {w3}: {type(m3).__name__} after the terminal {type(m2).__name__}"
-                         "; the readout must end the network")  # fmt: skip
+        raise ValueError(
+            f"layer {w3}: {type(m3).__name__} after the terminal {type(m2).__name__}"
+            "; the readout must end the network"
+        )
     return m, terminal, 2
 
 
@@ -255,8 +257,10 @@ def _read_mlp(
             )
     widths = [h.out_features for h, _ in hidden]
     if lin is not None and lin.in_features != widths[-1]:
-        raise ValueError(f"the readout Linear takes {lin.in_features} inputs, the last hidden "
-                         f"layer gives {widths[-1]}")  # fmt: skip
+        raise ValueError(
+            f"the readout Linear takes {lin.in_features} inputs, the last hidden "
+            f"layer gives {widths[-1]}"
+        )
     spec = NetworkSpec(
         hidden[0][0].in_features,
         widths[0] if len(set(widths)) == 1 else tuple(widths),
@@ -296,8 +300,9 @@ def _field_of(chain: Sequence[nn.Module | str], where: str) -> tuple[str, int | 
         "Linear–σ–Linear–σ… (block), one σ"
     )
     if len(acts) != 1 or not lins:
-        raise ValueError(f"{where}: f is {'–'.join(pattern) or 'empty'} with activations "
-                         f"{sorted(acts)}; {shape}")  # fmt: skip
+        raise ValueError(
+            f"{where}: f is {'–'.join(pattern) or 'empty'} with activations {sorted(acts)}; {shape}"
+        )
     act = acts.pop()
     c = lins[0].in_features
     if pattern == ["Linear", "σ"]:
@@ -337,8 +342,10 @@ def _read_residual(
     pad = 0
     if len(lift_items) > 1:
         where, m = lift_items[1]
-        raise ValueError(f"layer {where}: {type(m).__name__} before the residual blocks; deepdyn "
-                         "reads one lift there (Linear or ConstantPad1d((0, p), 0))")  # fmt: skip
+        raise ValueError(
+            f"layer {where}: {type(m).__name__} before the residual blocks; deepdyn "
+            "reads one lift there (Linear or ConstantPad1d((0, p), 0))"
+        )
     if lift_items:
         where, m = lift_items[0]
         if isinstance(m, nn.Linear):
@@ -362,16 +369,20 @@ def _read_residual(
         schemes.add(m.scheme if isinstance(m, ResidualBlock) else "euler")
     kinds = {b[3] for b in blocks}
     if len(kinds) > 1:
-        raise ValueError(f"the residual blocks have different fields {sorted(map(str, kinds))}: "
-                         "deepdyn networks have one field family and one σ")  # fmt: skip
+        raise ValueError(
+            f"the residual blocks have different fields {sorted(map(str, kinds))}: "
+            "deepdyn networks have one field family and one σ"
+        )
     field, hidden, q, act = kinds.pop()
     if len(schemes) > 1:
         raise ValueError(f"the residual blocks use different schemes {sorted(schemes)}: use one")
     C = blocks[0][2][0].in_features
     for where, _, lins, _ in blocks:
         if lins[0].in_features != C or lins[-1].out_features != C:
-            raise ValueError(f"block {where}: f maps {lins[0].in_features} → "
-                             f"{lins[-1].out_features}, expected {C} → {C}")  # fmt: skip
+            raise ValueError(
+                f"block {where}: f maps {lins[0].in_features} → "
+                f"{lins[-1].out_features}, expected {C} → {C}"
+            )
     if lift == "affine":
         assert lift_lin is not None
         d = lift_lin.in_features
@@ -428,8 +439,10 @@ def _act_module(name: str) -> nn.Module:
     if name == "leaky_relu":
         return nn.LeakyReLU(LEAKY_SLOPE)
     if name not in _MODULE_OF:
-        raise ValueError(f'activation "{name}" has no torch module: to_torch writes '
-                         f"{', '.join([*_MODULE_OF, 'leaky_relu'])}")  # fmt: skip
+        raise ValueError(
+            f'activation "{name}" has no torch module: to_torch writes '
+            f"{', '.join([*_MODULE_OF, 'leaky_relu'])}"
+        )
     return _MODULE_OF[name]()
 
 

@@ -63,6 +63,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "trainability_regions",  # App. C
     "capacity_reachability",  # App. C
     "train_network",  # the unit of sweeps
+    "beyond_ftle",  # beyond the thesis: FTLE fields (Storm et al. 2024)
 )
 
 for _name in _ENTRY_MODULES:
