@@ -38,6 +38,8 @@ from deepdyn.dynamics._schemes import residual_fixed as residual_fixed
 from deepdyn.dynamics._schemes import run_fixed as run_fixed
 from deepdyn.dynamics._schemes import run_ode as run_ode
 from deepdyn.dynamics._schemes import scheme as scheme
+from deepdyn.dynamics._solver_stats import SolverTotals as SolverTotals
+from deepdyn.dynamics._solver_stats import SolveStats as SolveStats
 from deepdyn.dynamics._spec import DTYPES as DTYPES
 from deepdyn.dynamics._spec import FIXED_GRID_SOLVERS as FIXED_GRID_SOLVERS
 from deepdyn.dynamics._spec import NetworkSpec as NetworkSpec
@@ -72,6 +74,8 @@ __all__ = [
     "ResNet",
     "ResidualBlock",
     "Scheme",
+    "SolveStats",
+    "SolverTotals",
     "activation",
     "batch_invariant",
     "build",
