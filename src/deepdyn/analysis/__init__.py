@@ -1,7 +1,7 @@
 """Analysis of networks as dynamical systems: linear regions (App. C), neurons and born-dead
 networks (§8.1), norms of the states along depth (§8.1.3), geometry of layers (§7: Jacobians,
 pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6); beyond the
-thesis: FTLE fields over input space."""
+thesis: FTLE fields over input space, Lyapunov and Jacobian spectra."""
 
 from deepdyn.analysis._rates import loglog_fit
 from deepdyn.analysis.born_dead import (
@@ -51,6 +51,11 @@ from deepdyn.analysis.regions import (
     tent_map_layers,
     zaslavsky,
 )
+from deepdyn.analysis.spectra import (
+    fuss_catalan_moments,
+    jacobian_singular_values,
+    lyapunov_spectrum,
+)
 
 __all__ = [
     "BornDead",
@@ -77,13 +82,16 @@ __all__ = [
     "ftle",
     "ftle_field",
     "function_norms",
+    "fuss_catalan_moments",
     "gradient_norms",
     "invert",
     "invert_step",
+    "jacobian_singular_values",
     "jacobians",
     "linear_regions",
     "loglog_fit",
     "lyapunov_exponents",
+    "lyapunov_spectrum",
     "metric_ellipses",
     "pullback_metrics",
     "quadrature_grid",

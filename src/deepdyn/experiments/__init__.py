@@ -64,6 +64,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "capacity_reachability",  # App. C
     "train_network",  # the unit of sweeps
     "beyond_ftle",  # beyond the thesis: FTLE fields (Storm et al. 2024)
+    "beyond_spectra",  # beyond the thesis: Jacobian spectra at initialization
 )
 
 for _name in _ENTRY_MODULES:
