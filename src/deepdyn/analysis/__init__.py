@@ -1,7 +1,7 @@
 """Analysis of networks as dynamical systems: linear regions (App. C), neurons and born-dead
 networks (§8.1), norms of the states along depth (§8.1.3), geometry of layers (§7: Jacobians,
 pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6); beyond the
-thesis: FTLE fields over input space, Lyapunov and Jacobian spectra."""
+thesis: FTLE fields over input space, Lyapunov and Jacobian spectra, local complexity."""
 
 from deepdyn.analysis._rates import loglog_fit
 from deepdyn.analysis.born_dead import (
@@ -13,6 +13,7 @@ from deepdyn.analysis.born_dead import (
     first_dead_layer,
     wilson_interval,
 )
+from deepdyn.analysis.complexity import LocalComplexity, local_complexity
 from deepdyn.analysis.embedding import deepen, widen
 from deepdyn.analysis.ftle import FTLEField, ftle, ftle_field
 from deepdyn.analysis.geometry import (
@@ -62,6 +63,7 @@ __all__ = [
     "FTLEField",
     "GradientRecorder",
     "LayerCheck",
+    "LocalComplexity",
     "Regions",
     "ReluNet",
     "activation_norms",
@@ -89,6 +91,7 @@ __all__ = [
     "jacobian_singular_values",
     "jacobians",
     "linear_regions",
+    "local_complexity",
     "loglog_fit",
     "lyapunov_exponents",
     "lyapunov_spectrum",
