@@ -11,6 +11,7 @@ import deepdyn
 from deepdyn import from_torch
 from deepdyn.analysis import dead_neurons, jacobians, linear_regions, lyapunov_exponents
 from deepdyn.dynamics import ResidualBlock
+from deepdyn.train.pmp import costates
 
 D = torch.float64
 TOL = 1e-12
@@ -197,3 +198,29 @@ def test_analysis_runs_on_an_imported_model():
     a, b = lyapunov_exponents(net, x), lyapunov_exponents(src, x)  # −inf: rank-deficient ReLU
     assert torch.equal(torch.isfinite(a), torch.isfinite(b))
     _close(a[torch.isfinite(a)], b[torch.isfinite(b)])
+    y = (x[:, 0] > 0).long()
+    ca, cb = costates(net, x, y), costates(src, x, y)
+    for pa, pb in zip(ca.costates, cb.costates, strict=True):
+        _close(pa, pb)
+    _close(ca.hamiltonian, cb.hamiltonian)
+
+
+def test_costates_of_an_imported_residual_stack():
+    """The costates p_l = −∂J/∂z_l of a residual stack read from PyTorch equal autograd's
+    gradient of the loss of the torch module itself with respect to its block inputs."""
+    torch.manual_seed(5)
+    blocks = [MyBlock(3, 0.2) for _ in range(4)]
+    m = nn.Sequential(*blocks, nn.Linear(3, 1), nn.Sigmoid()).to(D)
+    net = from_torch(m, residual={MyBlock: lambda b: (b.h, [b.lin, "tanh"])})
+    x = _x(9, d=3)
+    y = (x[:, 1] > 0).long()
+    c = costates(net, x, y)
+    zs = [x.clone().requires_grad_(True)]
+    for b in blocks:
+        zs.append(b(zs[-1]))
+        zs[-1].retain_grad()
+    out = m[-1](m[-2](zs[-1]))[:, 0]
+    J = nn.functional.binary_cross_entropy(out, y.double())
+    J.backward()
+    for l in range(1, 5):
+        _close(c.costates[l][0], -zs[l].grad)
