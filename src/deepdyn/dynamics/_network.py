@@ -61,6 +61,7 @@ class Network(nn.Module):
         self.ensemble = spec.ensemble
         self.members = E
         self.ode: ODEOptions | None = spec.ode
+        self.solver_stats: list[SolveStats] = []  # ode: the latest solve's counts, per interval
         self._set_steps(spec)
         self.seeds = spec.seeds()
         self.scales = spec.scales()
@@ -331,7 +332,7 @@ class Network(nn.Module):
         knots = [float(t) for t in self.times]
         if not hasattr(self, "_solver_totals"):  # networks unpickled from before it existed
             self._solver_totals = SolverTotals()
-        self.solver_stats: list[SolveStats] = []  # this solve's counts, per control interval
+        self.solver_stats = []  # this solve's counts, per control interval
         return _schemes.run_ode(
             self.field,
             z0,
