@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ResNet,
         Scheme,
         build,
+        from_torch,
         register_scheme,
     )
     from deepdyn.train import fit
@@ -43,6 +44,7 @@ _LAZY = {
     "build": "deepdyn.dynamics",
     "data": "deepdyn.data",
     "fit": "deepdyn.train",
+    "from_torch": "deepdyn.dynamics",
     "register_scheme": "deepdyn.dynamics",
 }
 
@@ -60,6 +62,7 @@ __all__ = [
     "build",
     "data",
     "fit",
+    "from_torch",
     "register_scheme",
 ]
 

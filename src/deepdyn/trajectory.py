@@ -69,6 +69,8 @@ class Trajectory:
         widths: true width of each state.
         scheme: the scheme that produced it.
         layer_index: positions of the layer states t_0 … t_L among the rows of ``states``.
+        solver_stats: ``ode`` only: one ``SolveStats`` per control interval (function
+            evaluations forward and backward, accepted and rejected steps), else None.
     """
 
     states: torch.Tensor
@@ -78,6 +80,7 @@ class Trajectory:
     layer_index: tuple[int, ...]
     preactivations: torch.Tensor | None = None
     ensemble: int | None = None
+    solver_stats: tuple[Any, ...] | None = None
 
     @property
     def depth(self) -> int:

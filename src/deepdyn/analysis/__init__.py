@@ -1,6 +1,7 @@
 """Analysis of networks as dynamical systems: linear regions (App. C), neurons and born-dead
 networks (§8.1), norms of the states along depth (§8.1.3), geometry of layers (§7: Jacobians,
-pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6)."""
+pullback metrics, Lyapunov exponents, invertibility) and exact embeddings (§6); beyond the
+thesis: FTLE fields over input space, Lyapunov and Jacobian spectra, local complexity."""
 
 from deepdyn.analysis._rates import loglog_fit
 from deepdyn.analysis.born_dead import (
@@ -12,7 +13,9 @@ from deepdyn.analysis.born_dead import (
     first_dead_layer,
     wilson_interval,
 )
+from deepdyn.analysis.complexity import LocalComplexity, local_complexity
 from deepdyn.analysis.embedding import deepen, widen
+from deepdyn.analysis.ftle import FTLEField, ftle, ftle_field
 from deepdyn.analysis.geometry import (
     determinants,
     draw_metric_ellipses,
@@ -49,11 +52,18 @@ from deepdyn.analysis.regions import (
     tent_map_layers,
     zaslavsky,
 )
+from deepdyn.analysis.spectra import (
+    fuss_catalan_moments,
+    jacobian_singular_values,
+    lyapunov_spectrum,
+)
 
 __all__ = [
     "BornDead",
+    "FTLEField",
     "GradientRecorder",
     "LayerCheck",
+    "LocalComplexity",
     "Regions",
     "ReluNet",
     "activation_norms",
@@ -71,14 +81,20 @@ __all__ = [
     "draw_layers",
     "draw_metric_ellipses",
     "first_dead_layer",
+    "ftle",
+    "ftle_field",
     "function_norms",
+    "fuss_catalan_moments",
     "gradient_norms",
     "invert",
     "invert_step",
+    "jacobian_singular_values",
     "jacobians",
     "linear_regions",
+    "local_complexity",
     "loglog_fit",
     "lyapunov_exponents",
+    "lyapunov_spectrum",
     "metric_ellipses",
     "pullback_metrics",
     "quadrature_grid",

@@ -38,11 +38,15 @@ from deepdyn.dynamics._schemes import residual_fixed as residual_fixed
 from deepdyn.dynamics._schemes import run_fixed as run_fixed
 from deepdyn.dynamics._schemes import run_ode as run_ode
 from deepdyn.dynamics._schemes import scheme as scheme
+from deepdyn.dynamics._solver_stats import SolverTotals as SolverTotals
+from deepdyn.dynamics._solver_stats import SolveStats as SolveStats
 from deepdyn.dynamics._spec import DTYPES as DTYPES
 from deepdyn.dynamics._spec import FIXED_GRID_SOLVERS as FIXED_GRID_SOLVERS
 from deepdyn.dynamics._spec import NetworkSpec as NetworkSpec
 from deepdyn.dynamics._spec import ODEOptions as ODEOptions
 from deepdyn.dynamics._spec import field_names as spec_fields
+from deepdyn.dynamics._torch_io import ResidualBlock as ResidualBlock
+from deepdyn.dynamics._torch_io import from_torch as from_torch
 
 __all__ = [
     "ACTIVATIONS",
@@ -68,10 +72,14 @@ __all__ = [
     "ODEOptions",
     "Readout",
     "ResNet",
+    "ResidualBlock",
     "Scheme",
+    "SolveStats",
+    "SolverTotals",
     "activation",
     "batch_invariant",
     "build",
+    "from_torch",
     "is_batch_invariant",
     "padded",
     "register_activation",

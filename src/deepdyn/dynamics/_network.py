@@ -15,6 +15,7 @@ from deepdyn.dynamics import _init, _schemes
 from deepdyn.dynamics._ends import Lift, Readout
 from deepdyn.dynamics._fields import Field
 from deepdyn.dynamics._schemes import Scheme, Step
+from deepdyn.dynamics._solver_stats import SolverTotals, SolveStats
 from deepdyn.dynamics._spec import NetworkSpec, ODEOptions
 from deepdyn.trajectory import Trajectory
 
@@ -60,6 +61,7 @@ class Network(nn.Module):
         self.ensemble = spec.ensemble
         self.members = E
         self.ode: ODEOptions | None = spec.ode
+        self.solver_stats: list[SolveStats] = []  # ode: the latest solve's counts, per interval
         self._set_steps(spec)
         self.seeds = spec.seeds()
         self.scales = spec.scales()
@@ -296,6 +298,7 @@ class Network(nn.Module):
             layer_index=tuple(index),
             preactivations=pre_t,
             ensemble=self.ensemble,
+            solver_stats=tuple(self.solver_stats) if self.scheme == "ode" else None,
         )
 
     def layer_map(
@@ -317,11 +320,22 @@ class Network(nn.Module):
         states, _ = _schemes.run_fixed(self.scheme, self.field, z0, self._h, keep=fn)
         return torch.stack(states)
 
+    @property
+    def solver_totals(self) -> SolverTotals:
+        """Running totals of function evaluations and steps over every ODE solve of this
+        network (``ode`` scheme); ``net.solver_stats`` holds the latest solve, per interval."""
+        if not hasattr(self, "_solver_totals"):
+            self._solver_totals = SolverTotals()
+        return self._solver_totals
+
     def _run_ode(
         self, z0: torch.Tensor, times: list[float] | None
     ) -> tuple[list[torch.Tensor], list[float], list[int]]:
         assert self.ode is not None
         knots = [float(t) for t in self.times]
+        if not hasattr(self, "_solver_totals"):  # networks unpickled from before it existed
+            self._solver_totals = SolverTotals()
+        self.solver_stats = []  # this solve's counts, per control interval
         return _schemes.run_ode(
             self.field,
             z0,
@@ -332,7 +346,16 @@ class Network(nn.Module):
             adjoint=self.ode.adjoint,
             options=self.ode.torchdiffeq_options(),
             times=times,
+            stats=self.solver_stats,
+            running=self._solver_totals,
         )
+
+    def to_torch(self, *, member: int | None = None) -> nn.Sequential:
+        """This network (member ``member`` of an ensemble) as a plain ``nn.Sequential`` with
+        the same θ; :func:`deepdyn.from_torch` reads it back (see ``_torch_io.py``)."""
+        from deepdyn.dynamics._torch_io import to_torch
+
+        return to_torch(self, member=member)
 
     def extra_repr(self) -> str:
         ens = f", ensemble={self.ensemble}" if self.ensemble is not None else ""

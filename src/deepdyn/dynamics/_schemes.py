@@ -26,6 +26,7 @@ import torchdiffeq
 from torchdiffeq._impl.odeint import SOLVERS as _TORCHDIFFEQ_SOLVERS
 
 from deepdyn import _checks
+from deepdyn.dynamics import _solver_stats
 
 Step = float | torch.Tensor  # a shared step, or (ensemble, 1, 1) float64 per member
 FieldFn = Callable[[torch.Tensor], torch.Tensor]
@@ -277,12 +278,17 @@ def run_ode(
     adjoint: bool,
     options: dict[str, Any] | None = None,
     times: Sequence[float] | None = None,
+    stats: list[Any] | None = None,
+    running: Any = None,
 ) -> tuple[list[torch.Tensor], list[float], list[int]]:
     """Solve dz/dt = f_l(z) on each control interval [t_l, t_{l+1}] with torchdiffeq.
 
     Returns the states at every recorded time (the knots t_0 … t_L plus any extra ``times``),
     those times, and the positions of the knots in that list. Every knot state is the very
     tensor the next interval starts from, so autograd can read ∂J/∂z(t_l) there.
+
+    ``stats``: a list that receives one :class:`~deepdyn.dynamics.SolveStats` per interval
+    (function evaluations and steps, counted live; ``running``: a ``SolverTotals`` they add to).
     """
     extra = sorted(float(t) for t in times) if times is not None else []
     if extra and (extra[0] < knots[0] or extra[-1] > knots[-1]):
@@ -305,7 +311,14 @@ def run_ode(
             kwargs["options"] = dict(options)
         if adjoint:
             kwargs["adjoint_params"] = tuple(field.layer_parameters(l))
-        path = solve(rhs, z, grid, **kwargs)  # (time, ensemble, sample, component)
+        func: Any = rhs
+        if stats is not None:
+            record = _solver_stats.SolveStats(l, a, b, solver, adjoint)
+            func = _solver_stats.CountedField(rhs, record, running)
+            stats.append(record)
+        path = solve(func, z, grid, **kwargs)  # (time, ensemble, sample, component)
+        if stats is not None:
+            func.forward = False  # later evaluations are the adjoint's backward solve
         for i in range(1, path.shape[0]):
             states.append(path[i])
         out_times.extend([*inner, b])

@@ -64,6 +64,9 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "trainability_regions",  # App. C
     "capacity_reachability",  # App. C
     "train_network",  # the unit of sweeps
+    "beyond_ftle",  # beyond the thesis: FTLE fields (Storm et al. 2024)
+    "beyond_spectra",  # beyond the thesis: Jacobian spectra at initialization
+    "beyond_complexity",  # beyond the thesis: local complexity during training
 )
 
 for _name in _ENTRY_MODULES:

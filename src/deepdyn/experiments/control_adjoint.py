@@ -11,7 +11,9 @@ intervals, sigmoid readout) on the rings. Its gradient ∂J/∂θ is computed tw
 
 Part 1 (dopri5, rtol = atol = tol): the relative gap ‖g_adj − g_bp‖/‖g_bp‖ and each error
 against a reference (backprop at tol 1e-12) as the tolerance shrinks, with the number of field
-evaluations (NFE) of the forward and of the backward pass. Part 2 (rk4, n fixed steps over
+evaluations (NFE) of the forward and of the backward pass and the solver's accepted and rejected
+steps (``net.solver_stats``: torchdiffeq's step callbacks; the NFE checked against a counter on
+the field). Part 2 (rk4, n fixed steps over
 [0, T]): the memory autograd holds between the forward and the backward pass — the bytes of the
 distinct tensors saved for backward, counted by ``torch.autograd.graph.saved_tensors_hooks``
 (CPU has no allocator peak counter; this is the part of the peak that differs between the
@@ -33,11 +35,14 @@ from deepdyn import _checks
 from deepdyn.analysis import loglog_fit
 from deepdyn.data import rings
 from deepdyn.dynamics import Network, NeuralODE
+from deepdyn.dynamics._solver_stats import totals as solve_totals
 from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss
 
 D = torch.float64
 METHODS = ("backprop", "adjoint")
+# dopri5's steps from torchdiffeq's callbacks, forward solve and the adjoint's backward solve
+STEP_KEYS = ("accepted_forward", "rejected_forward", "accepted_backward", "rejected_backward")
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,13 @@ def _net(cfg: Config, **ode: object) -> Network:
     return net.with_scheme("ode", **ode)
 
 
-def _gradient(net: Network, X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, int, int, float]:
-    """(∂J/∂θ flattened, forward NFE, backward NFE, seconds)."""
+def _gradient(
+    net: Network, X: torch.Tensor, y: torch.Tensor
+) -> tuple[np.ndarray, int, int, float, dict[str, int | None]]:
+    """(∂J/∂θ flattened, forward NFE, backward NFE, seconds, the solver statistics).
+
+    The NFE are the library's (``net.solver_stats``, torchdiffeq's step callbacks); a hook on
+    the field counts the evaluations independently, and the two must agree."""
     count = _Counter(net)
     start = time.perf_counter()
     J = compute_loss(net, X, y)
@@ -107,7 +117,13 @@ def _gradient(net: Network, X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarra
     grads = torch.autograd.grad(J, list(net.parameters()))
     seconds = time.perf_counter() - start
     flat = torch.cat([g.reshape(-1) for g in grads]).detach().numpy()
-    return flat, nfe_forward, count.n - nfe_forward, seconds
+    stats = solve_totals(net.solver_stats)
+    if (stats["nfe_forward"], stats["nfe_backward"]) != (nfe_forward, count.n - nfe_forward):
+        raise RuntimeError(
+            f"solver statistics disagree with the field counter: {stats} vs "
+            f"{nfe_forward} forward, {count.n - nfe_forward} backward"
+        )
+    return flat, nfe_forward, count.n - nfe_forward, seconds, stats
 
 
 def _saved_bytes(net: Network, X: torch.Tensor, y: torch.Tensor) -> tuple[int, float]:
@@ -134,12 +150,15 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     tick("reference")
     nt = len(cfg.tolerances)
     err, nfe_f, nfe_b, secs = (np.zeros((2, nt)) for _ in range(4))
+    steps = {k: np.zeros((2, nt)) for k in STEP_KEYS}
     gap = np.zeros(nt)
     for j, tol in enumerate(cfg.tolerances):
         g = []
         for i, method in enumerate(METHODS):
             net = _net(cfg, solver="dopri5", rtol=tol, atol=tol, adjoint=method == "adjoint")
-            flat, nfe_f[i, j], nfe_b[i, j], secs[i, j] = _gradient(net, X, y)
+            flat, nfe_f[i, j], nfe_b[i, j], secs[i, j], stats = _gradient(net, X, y)
+            for k in STEP_KEYS:
+                steps[k][i, j] = stats[k]
             err[i, j] = np.linalg.norm(flat - ref) / np.linalg.norm(ref)
             g.append(flat)
             tick(f"{method} tol {tol:g}")
@@ -163,6 +182,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "nfe_forward": (("method", "tol"), nfe_f),
             "nfe_backward": (("method", "tol"), nfe_b),
             "seconds": (("method", "tol"), secs),
+            **{k: (("method", "tol"), v) for k, v in steps.items()},
             "saved_bytes": (("method", "steps"), saved),
             "step_seconds": (("method", "steps"), step_secs),
             "step_gap": (("steps",), step_gap),
@@ -207,6 +227,19 @@ def figure(ds: xr.Dataset) -> Figure:
                 color=colors[str(m)],
                 label=f"{m}: backward solve",
             )
+    if "rejected_forward" in ds:
+        for m in ds["method"].values:
+            for phase, mark in (("forward", ":"), ("backward", "-.")):
+                v = (ds[f"accepted_{phase}"] + ds[f"rejected_{phase}"]).sel({"method": m}).values
+                if v.max() > 0 and (m == "adjoint" or phase == "forward"):
+                    b.loglog(
+                        tol,
+                        v,
+                        mark,
+                        color=colors[str(m)],
+                        lw=1,
+                        label=f"{m}: {phase} steps (accepted + rejected)",
+                    )
     a.loglog(tol, ds["gap"].values, "k^-", label="gap ‖g_adj − g_bp‖/‖g_bp‖")
     a.loglog(tol, tol, "k:", lw=0.8, label="tol")
     a.set_xlabel("solver tolerance (dopri5, rtol = atol)")
@@ -249,6 +282,15 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
         "nfe_adjoint_backward_tightest": float(
             ds["nfe_backward"].sel({"method": "adjoint"}).values[np.argmin(tol)]
         ),
+        "rejected_steps_forward_loosest": float(
+            ds["rejected_forward"].sel({"method": "backprop"}).values[np.argmax(tol)]
+        ),
+        "rejected_steps_forward_tightest": float(
+            ds["rejected_forward"].sel({"method": "backprop"}).values[np.argmin(tol)]
+        ),
+        "accepted_steps_adjoint_backward_tightest": float(
+            ds["accepted_backward"].sel({"method": "adjoint"}).values[np.argmin(tol)]
+        ),
         "memory_slope_backprop": loglog_fit(steps, bp)[0],
         "memory_slope_adjoint": loglog_fit(steps, adj)[0],
         "memory_ratio_most_steps": float(bp[-1] / adj[-1]),
@@ -266,7 +308,8 @@ EXPERIMENT = register(
             "Gradients of a neural ODE on the rings by backprop through dopri5 and by the "
             "adjoint method. Left: their relative gap and their errors against a tol-1e-12 "
             "reference shrink with the tolerance. Middle: field evaluations of the forward and "
-            "of the adjoint's backward solve. Right: bytes autograd saves for backward, with "
+            "of the adjoint's backward solve, and the solver's steps (accepted + rejected). "
+            "Right: bytes autograd saves for backward, with "
             "rk4 at n fixed steps: linear in n for backprop, constant for the adjoint."
         ),
         config=Config,

@@ -162,6 +162,8 @@ def fit(
     states: list[torch.Tensor] = []
     times: torch.Tensor | None = None
     batch_iter = batches(n, batch_size, seed)
+    solver = net.solver_totals if net.scheme == "ode" else None  # per-step NFE and steps
+    solver_rows: list[dict[str, int]] = []
 
     def snapshot() -> torch.Tensor:
         assert probe is not None
@@ -188,7 +190,11 @@ def fit(
             tb = target.index_select(1 if X.dim() == 3 else 0, idx)
         outputs: list[torch.Tensor] = []
         check = partial(_check_loss, step=step, net=net, hint=hint)
+        before = solver.snapshot() if solver is not None else None
         per = step_fn(Xb, tb, check, outputs).detach()
+        if solver is not None and before is not None:
+            after = solver.snapshot()
+            solver_rows.append({k: after[k] - before[k] for k in after})
         losses.append(per)
         watch.loss(step, per)
         watch.parameters(step)
@@ -214,6 +220,9 @@ def fit(
         metrics["accuracy"] = curve(accuracy)
     if test_accuracy:
         metrics["test_accuracy"] = curve(test_accuracy)
+    for key in ("nfe_forward", "nfe_backward", "accepted_forward", "rejected_forward"):
+        if solver_rows:  # (iteration,): one solve serves every member of an ensemble
+            metrics[key] = torch.tensor([r[key] for r in solver_rows], dtype=torch.float64)
     return History(
         loss=curve(losses),
         snapshot_steps=sorted(schedule),
