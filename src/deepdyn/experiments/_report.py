@@ -48,6 +48,8 @@ def _e(value: Any) -> str:
 
 
 def _format_number(value: float) -> str:
+    if value != value:  # nan: an entry's "not reached / not defined", said in its caption
+        return "none reached (nan)"
     return f"{value:.6g}"
 
 
