@@ -1,4 +1,5 @@
-"""Thm 7.1.1 with its real conditions and the residual inverse (docs/thesis-notes.md §1 and §3), float64."""
+"""Thm 7.1.1 with its real conditions and the residual inverse
+(docs/thesis-notes.md §1 and §3), float64."""
 
 import pytest
 import torch

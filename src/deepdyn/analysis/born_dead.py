@@ -34,8 +34,8 @@ Layers = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 def born_dead_bound(widths: Sequence[int]) -> float:
-    """1 − ∏_l (1 − 2^{−N_l}) over the hidden widths N_1 … N_L (docs/thesis-notes.md §2): exact for the
-    point-wise probability, an upper bound for the domain-wide one."""
+    """1 − ∏_l (1 − 2^{−N_l}) over the hidden widths N_1 … N_L (docs/thesis-notes.md §2):
+    exact for the point-wise probability, an upper bound for the domain-wide one."""
     ws = [_checks.integer("width", w) for w in widths]
     return 1.0 - math.prod(1.0 - 2.0 ** (-n) for n in ws)
 

@@ -251,11 +251,13 @@ EXPERIMENT = register(
         caption=(
             "A tanh ResNet and a tanh MLP (width 2) trained on the two moons. Left two: the "
             "Euclidean metric of the last layer pulled back to the input plane, "
-            "g⁽⁰⁾ = J₀ᵀ ⋯ Jᵀ₍ₗ₋₁₎ J₍ₗ₋₁₎ ⋯ J₀ (Jₗ the Jacobian of layer l), drawn as ellipses (semi-axes √λ(g), the "
+            "g⁽⁰⁾ = J₀ᵀ ⋯ Jᵀ₍ₗ₋₁₎ J₍ₗ₋₁₎ ⋯ J₀ (Jₗ the Jacobian of layer l), drawn as "
+            "ellipses (semi-axes √λ(g), the "
             "local stretch), over the predicted probability. Third: finite-time Lyapunov "
             "exponents along depth over the data. Right: the ReLU residual step z − 2·ReLU(z) "
-            "maps 2 and −2 to −2 (thesis Lemma 7.2.1 is false; docs/thesis-notes.md §1), while a step with "
-            "h·Lip(f) = 0.9 is monotone and its fixed-point inverse recovers the preimages."
+            "maps 2 and −2 to −2 (thesis Lemma 7.2.1 is false; docs/thesis-notes.md §1), while "
+            "a step with h·Lip(f) = 0.9 is monotone and its fixed-point inverse recovers the "
+            "preimages."
         ),
         config=Config,
         run=run,

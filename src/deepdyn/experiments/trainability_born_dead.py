@@ -1,4 +1,5 @@
-"""Catalogue entry: born-dead ReLU networks (thesis §8.1.2, Thm 8.1.2–8.1.3; docs/thesis-notes.md §2).
+"""Catalogue entry: born-dead ReLU networks (thesis §8.1.2, Thm 8.1.2–8.1.3;
+docs/thesis-notes.md §2).
 
 Monte Carlo over one ensemble per width: the probability that some hidden layer is all-zero at
 x₀ = 1, and on the whole interval [−1, 1], against depth for widths 2 … 10, beside the closed form

@@ -222,9 +222,10 @@ EXPERIMENT = register(
         caption=(
             "Top (Fig 8.3–8.5): the L² norm over x ∈ [-1, 1] of the states of 15-layer ReLU MLPs "
             "with C = 2, 3, 4 neurons, uniform[−γ, γ] weights and biases, 100 trials per γ: median "
-            "(dots) and 10–90 % range (bars, set side by side) for a few layers, against γ. Bottom (Fig 8.6): the final norm and "
-            "the share of trials born dead (a state all-zero on [-1, 1]), for MLPs of several "
-            "widths and ReLU ResNets; the norm along depth for C = 2 at a few γ."
+            "(dots) and 10–90 % range (bars, set side by side) for a few layers, against γ. "
+            "Bottom (Fig 8.6): the final norm and the share of trials born dead (a state "
+            "all-zero on [-1, 1]), for MLPs of several widths and ReLU ResNets; the norm along "
+            "depth for C = 2 at a few γ."
         ),
         config=Config,
         run=run,
