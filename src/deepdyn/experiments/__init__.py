@@ -58,6 +58,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "trainability_init",  # §8.1.3
     "trainability_born_dead",  # §8.1
     "control_risk",  # §9.1
+    "control_mean_field",  # §9.1-9.2
     "flow_classification",  # §10, App. A.2, D
     "flow_ring_dimension",  # §10.1
     "trainability_regions",  # App. C
