@@ -57,6 +57,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "trainability_dissipation",  # §8.1.2
     "trainability_init",  # §8.1.3
     "trainability_born_dead",  # §8.1
+    "trainability_skip",  # §8.2
     "control_risk",  # §9.1
     "control_mean_field",  # §9.1-9.2
     "flow_classification",  # §10, App. A.2, D

@@ -159,6 +159,9 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
         out[f"first_over_last_gradient_{arch}_L{int(L)}_trained"] = float(
             r.sel(arch=arch, depth=L).isel(stage=1)
         )
+        first = ds["gradient_norm"].sel(arch=arch).isel(stage=0, layer=0).median("ensemble")
+        for L in (ds["depth"].values[0], ds["depth"].values[-1]):
+            out[f"first_layer_gradient_{arch}_L{int(L)}_init"] = float(first.sel(depth=L))
     return out
 
 
@@ -172,9 +175,12 @@ EXPERIMENT = register(
             "points (median over 3 seeds, one ensemble per architecture and depth): Glorot "
             "MLPs, ResNets z + h tanh(Az + b) with h = 1/L, and residual networks of q = 2-layer "
             "blocks (Def. 8.2.1); solid at initialization, dashed after 10 Adam steps. Right: "
-            "the first layer's gradient over the last one's against the depth. The MLPs' "
-            "gradient vanishes geometrically with depth; with skip connections it stays of "
-            "the order of the last layer's (the thesis' claim of §8.2, measured)."
+            "the first layer's gradient over the last one's against the depth. With skip "
+            "connections the first layer's gradient stays of the order of the last one's, at "
+            "initialization and after training, at every depth (the thesis' claim of §8.2). "
+            "The Glorot MLPs are not vanishing *along* depth at initialization (ratio ≈ 5) but "
+            "as a whole: all their layers' gradients shrink with L (1e-2 at L = 10, 1e-6 at "
+            "L = 100), and after training the first layer's is 1e-11 of the last one's."
         ),
         config=Config,
         run=run,
