@@ -61,6 +61,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "control_risk",  # §9.1
     "control_mean_field",  # §9.1-9.2
     "flow_classification",  # §10, App. A.2, D
+    "optimization_basics",  # App. A.1-A.2
     "flow_ring_dimension",  # §10.1
     "trainability_regions",  # App. C
     "capacity_reachability",  # App. C
