@@ -410,9 +410,9 @@ def figure(ds: xr.Dataset) -> Figure:
     inside = (x >= min(s) - 0.5) & (x <= max(s) + 0.5)
     ax.plot(x[inside], ds["value"].isel(layer=0).values[inside], "k-", lw=1,
             label="V_0 (dynamic programming)")  # fmt: skip
-    for r in range(ds.sizes["restart"]):
-        ax.plot(s, ds["gd_cost"].values[:, r], "o", mfc="none", color="tab:blue",
-                label="Adam, random restarts" if r == 0 else None)  # fmt: skip
+    for k in range(ds.sizes["restart"]):
+        ax.plot(s, ds["gd_cost"].values[:, k], "o", mfc="none", color="tab:blue",
+                label="Adam, random restarts" if k == 0 else None)  # fmt: skip
     ax.plot(s, ds["emsa_cost"], "x", color="tab:red", ms=8, label="E-MSA")
     ax.plot(s, ds["policy_cost"], "+", color="k", ms=12, label="DP policy run in the network")
     ax.set_xlabel("start x₀")

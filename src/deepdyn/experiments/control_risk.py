@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.analysis import loglog_fit
 from deepdyn.data import rings
-from deepdyn.dynamics import ResNet
+from deepdyn.dynamics import Network, ResNet
 from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import compute_loss, fit
 
@@ -138,7 +138,7 @@ def _train_group(
                  seed=tuple(cfg.seed + k for _ in keys for k in range(K)))  # fmt: skip
     lam = torch.tensor([cfg.regularizers[r] for r, _, _ in keys for _ in range(K)], dtype=D)
 
-    def penalty(n: ResNet) -> torch.Tensor:  # λ_k ‖θ_k‖², each member its regime's λ
+    def penalty(n: Network) -> torch.Tensor:  # λ_k ‖θ_k‖², each member its regime's λ
         return lam * sum((p**2).reshape(E, -1).sum(1) for p in n.parameters())
 
     X, y = torch.stack(Xs), torch.stack(ys)
@@ -270,7 +270,7 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
     out: dict[str, float] = {}
     for r, regime in enumerate(ds["regime"].values):
         for c, noise in enumerate(ds["noise"].values):
-            key = f"T{ds['regime'].values[r].split(',')[0][2:]}_noise{noise:g}"
+            key = f"T{str(regime).split(',')[0][2:]}_noise{noise:g}"
             part = ds.isel(regime=r, noise=c)
             out[f"{key}_gap_slope"] = float(part["gap_slope"])
             out[f"{key}_excess_slope"] = float(part["excess_slope"])

@@ -75,10 +75,8 @@ def iterations_closed_form(nu: float, eigenvalues: np.ndarray, tolerance: float)
         return math.inf
     n = 0
     for f in factors:
-        if f == 0.0:
-            n = max(n, 1)
-        else:
-            n = max(n, math.ceil(math.log(tolerance) / math.log(f) - 1e-12))
+        steps = 1 if f == 0.0 else math.ceil(math.log(tolerance) / math.log(f) - 1e-12)
+        n = max(n, steps)
     return float(n)
 
 
@@ -312,6 +310,6 @@ EXPERIMENT = register(
             "gd_steps": 60,
             "samples": 60,
             "epoch_sizes": (32, 64),
-        },  # fmt: skip
+        },
     )
 )

@@ -64,12 +64,13 @@ class Config:
 
 
 def network(cfg: Config, arch: str, depth: int) -> Network:
-    common = {"activation": "tanh", "ensemble": cfg.seeds, "seed": cfg.seed, "dtype": D}
     if arch == "mlp":
-        return MLP(2, cfg.width, depth, init="glorot", **common)  # type: ignore[arg-type]
+        return MLP(2, cfg.width, depth, activation="tanh", init="glorot", ensemble=cfg.seeds,
+                   seed=cfg.seed, dtype=D)  # fmt: skip
     field = {"resnet": "perceptron", "block": "block"}[arch]
-    return ResNet(2, cfg.width, depth, T=cfg.T, lift="pad", field=field, q=cfg.q,  # type: ignore[arg-type]
-                  init="glorot", **common)  # fmt: skip
+    return ResNet(2, cfg.width, depth, T=cfg.T, lift="pad", field=field, q=cfg.q,
+                  activation="tanh", init="glorot", ensemble=cfg.seeds, seed=cfg.seed,
+                  dtype=D)  # fmt: skip
 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
