@@ -48,6 +48,7 @@ __all__ = [
 # order is report order. To add an entry, write ``deepdyn/experiments/<name>.py`` and add
 # ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``.
 _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
+    "thesis_figures",  # Fig 1.1, 3.1, 5.1, 7.1, 8.7, 8.8, 10.1 (no training)
     "resnet_ode",  # §3, §5, §7.3
     "control_msa",  # §4
     "control_adjoint",  # §3-4, neural ODEs
