@@ -54,6 +54,7 @@ _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
     "control_adjoint",  # §3-4, neural ODEs
     "capacity_approximation",  # §6.1
     "flow_increasing",  # §6.2
+    "capacity_flows",  # §6.1-6.2, Prop. 6.2.1, Thm 6.2.1, 6.1.3
     "capacity_geometry",  # §7
     "trainability_dissipation",  # §8.1.2
     "trainability_init",  # §8.1.3
