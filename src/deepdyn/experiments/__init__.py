@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import importlib
 
+from deepdyn.experiments._claims import (
+    Claim,
+    all_claims,
+    claims,
+    claims_html,
+    claims_markdown,
+    register_claims,
+)
 from deepdyn.experiments._describe import FieldInfo, describe
 from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
@@ -23,20 +31,26 @@ from deepdyn.runs import (
 )
 
 __all__ = [
+    "Claim",
     "Experiment",
     "FieldInfo",
     "Progress",
     "ProgressCounter",
     "ProgressFactory",
     "Result",
+    "all_claims",
     "catalogue",
     "check_out",
+    "claims",
+    "claims_html",
+    "claims_markdown",
     "copy_entry",
     "describe",
     "get",
     "make_config",
     "place_entry",
     "register",
+    "register_claims",
     "reproduce",
     "run_experiment",
     "unregister",
