@@ -243,7 +243,7 @@ EXPERIMENT = register(
         run=run,
         figure=figure,
         numbers=numbers,
-        dims=("depth", "augmentation", "mlp_width", "mlp_depth"),
+        dims=("field", "depth", "augmentation", "mlp_width", "mlp_depth"),
         quick={"depths": (1, 4), "mlp_depths": (3,), "seeds": 1, "samples": 25, "steps": 60},
     )
 )
