@@ -1,5 +1,5 @@
 """Born-dead probability by Monte Carlo: 10⁵ ReLU MLPs of depth 50 and width 4 as one ensemble
-(thesis Thm 8.1.2, NOTES item 2; Lu, Shin, Su & Karniadakis 2019).
+(thesis Thm 8.1.2, docs/thesis-notes.md §2; Lu, Shin, Su & Karniadakis 2019).
 
 Workload: ``deepdyn.analysis.born_dead_probability([4] * 50, trials=100_000)`` for the
 initializers uniform[−1, 1] (weights and biases), He (zero biases) and RAI, at x₀ = 1 (point-wise)

@@ -1,4 +1,4 @@
-"""Exact linear-region counts against a grid estimate (thesis App. C, NOTES item 6).
+"""Exact linear-region counts against a grid estimate (thesis App. C, docs/thesis-notes.md §6).
 
 Workload: ReLU MLPs with 2 inputs and hidden widths [16, 16, 16] and [32, 32, 32], He weights
 N(0, 2/fan_in) and biases N(0, 1) (``MLP(..., init="he", bias_init="normal")``, float64), on

@@ -1,5 +1,6 @@
-"""Born-dead networks: Monte Carlo against the closed form 1 − ∏(1 − 2^{−N_l}) (NOTES item 2),
-the domain-wide probability under it, RAI below He, and Thm 8.1.3 (training gives a constant)."""
+"""Born-dead networks: Monte Carlo against the closed form 1 − ∏(1 − 2^{−N_l})
+(docs/thesis-notes.md §2), the domain-wide probability under it, RAI below He, and Thm 8.1.3
+(training gives a constant)."""
 
 import numpy as np
 import pytest

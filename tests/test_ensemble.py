@@ -1,4 +1,4 @@
-"""Ensemble member k equals the network built alone (DESIGN.md, issue: ensembles)."""
+"""Ensemble member k equals the network built alone (docs/design.md, issue: ensembles)."""
 
 import pytest
 import torch

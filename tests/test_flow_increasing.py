@@ -1,4 +1,4 @@
-"""flow-increasing (thesis Lemma 6.2.1, NOTES.md item 5): seeded claims in quick mode."""
+"""flow-increasing (thesis Lemma 6.2.1, docs/thesis-notes.md §5): seeded claims in quick mode."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""flow-ring-dimension (thesis Prop. 10.1.1, NOTES.md item 4): seeded claims in quick mode."""
+"""flow-ring-dimension (thesis Prop. 10.1.1, docs/thesis-notes.md §4): seeded claims, quick mode."""
 
 import numpy as np
 import pytest

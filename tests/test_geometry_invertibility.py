@@ -1,4 +1,5 @@
-"""Thm 7.1.1 with its real conditions and the residual inverse (NOTES items 1 and 3), float64."""
+"""Thm 7.1.1 with its real conditions and the residual inverse
+(docs/thesis-notes.md §1 and §3), float64."""
 
 import pytest
 import torch
@@ -61,7 +62,7 @@ def test_residual_inverse_reconstructs_when_contractive(field, ensemble):
 
 
 def _fold_net():
-    """The NOTES item 1 counterexample z ↦ z − 2·ReLU(z) as an Euler step with h = 1:
+    """The docs/thesis-notes.md §1 counterexample z ↦ z − 2·ReLU(z) as an Euler step with h = 1:
     f(z) = A₂ ReLU(A₁ z + b), A₁ = 1, b = 0, A₂ = −2."""
     net = ResNet(
         1, 1, 1, h=1.0, field="bottleneck", hidden=1, activation="relu", readout=None, dtype=D

@@ -280,7 +280,7 @@ def test_emsa_lowers_the_toy_loss():
 
 
 def test_basic_msa_stalls_where_emsa_converges():
-    """NOTES.md item 7, measured on the toy problem: basic MSA (eq. 4.10, L-BFGS inner
+    """docs/thesis-notes.md §7, measured on the toy problem: basic MSA (eq. 4.10, L-BFGS inner
     maximization) is not a descent method: the maximizer of H_l ignores that moving θ_l moves
     the states the costates were computed on, so each step overshoots; the iterates oscillate
     (loss 0.56 ↔ 2.3–5.1 here), jump above the starting loss and never reach the level E-MSA

@@ -4,7 +4,7 @@ A ReLU MLP is *born dead* on a domain D when some hidden layer is all-zero on al
 network is constant on D and, by Thm 8.1.3, gradient training can only fit the best constant.
 At one fixed input x₀ ≠ 0, with i.i.d. weights from a symmetric continuous law and zero or
 symmetric biases, every unit of layer l is off with probability ½ independently given z_{l−1} ≠ 0,
-so (NOTES item 2, thesis Thm 8.1.2 with the product over the hidden layers)
+so (docs/thesis-notes.md §2, thesis Thm 8.1.2 with the product over the hidden layers)
 
     P(some hidden layer is all-zero at x₀) = 1 − ∏_{l=1}^{L} (1 − 2^{−N_l}),
 
@@ -34,8 +34,8 @@ Layers = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 def born_dead_bound(widths: Sequence[int]) -> float:
-    """1 − ∏_l (1 − 2^{−N_l}) over the hidden widths N_1 … N_L (NOTES item 2): exact for the
-    point-wise probability, an upper bound for the domain-wide one."""
+    """1 − ∏_l (1 − 2^{−N_l}) over the hidden widths N_1 … N_L (docs/thesis-notes.md §2):
+    exact for the point-wise probability, an upper bound for the domain-wide one."""
     ws = [_checks.integer("width", w) for w in widths]
     return 1.0 - math.prod(1.0 - 2.0 ** (-n) for n in ws)
 

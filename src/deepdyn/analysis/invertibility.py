@@ -2,11 +2,11 @@
 
 * A perceptron layer z ↦ σ(A z + b) is a homeomorphism onto its image when A is square and
   non-singular and σ is continuous, injective with a continuous inverse on its range: tanh,
-  sigmoid, softplus, leaky ReLU, identity — not ReLU (thesis Thm 7.1.1, NOTES item 3).
+  sigmoid, softplus, leaky ReLU, identity — not ReLU (thesis Thm 7.1.1, docs/thesis-notes.md §3).
 * A residual step z ↦ z + h f(z) is invertible when h·Lip(f) < 1, and the inverse of y is the
   limit of the contraction w ← y − h f(w) (Behrmann et al. 2019). "A residual network is
   bijective, even with ReLU" (thesis Lemma 7.2.1) is false: z ↦ z − 2·ReLU(z) sends 2 and −2 to
-  −2 (NOTES item 1).
+  −2 (docs/thesis-notes.md §1).
 * A certificate of non-injectivity on samples: a continuous injective map of a connected open
   set has a constant local degree ±1, which equals sign det J wherever J is non-singular; so
   det J of both signs proves the layer is not injective. For a piecewise-linear σ (ReLU, leaky

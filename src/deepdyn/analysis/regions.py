@@ -1,4 +1,5 @@
-"""Exact linear regions of ReLU networks on an interval or a box (thesis App. C, NOTES item 6).
+"""Exact linear regions of ReLU networks on an interval or a box (thesis App. C,
+docs/thesis-notes.md §6).
 
 A ReLU network is piecewise affine. Fixing the on/off pattern of every hidden unit fixes an affine
 map x ↦ z_L, and the inputs that share a pattern form a convex polytope (the constraints are linear
@@ -318,7 +319,8 @@ def count_patterns(patterns: np.ndarray) -> int:
 
 def zaslavsky(hyperplanes: int, dim: int) -> int:
     """Σ_{j=0}^{dim} C(n, j): regions of n hyperplanes in general position in R^dim (Zaslavsky
-    1975) — the exact count of one hidden ReLU layer of n units on R^dim (NOTES item 6)."""
+    1975) — the exact count of one hidden ReLU layer of n units on R^dim
+    (docs/thesis-notes.md §6)."""
     n = _checks.integer("hyperplanes", hyperplanes, minimum=0)
     dim = _checks.integer("dim", dim)
     return sum(math.comb(n, j) for j in range(dim + 1))

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import importlib
 
+from deepdyn.experiments._claims import (
+    Claim,
+    all_claims,
+    claims,
+    claims_html,
+    claims_markdown,
+    register_claims,
+)
 from deepdyn.experiments._describe import FieldInfo, describe
 from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
@@ -23,20 +31,26 @@ from deepdyn.runs import (
 )
 
 __all__ = [
+    "Claim",
     "Experiment",
     "FieldInfo",
     "Progress",
     "ProgressCounter",
     "ProgressFactory",
     "Result",
+    "all_claims",
     "catalogue",
     "check_out",
+    "claims",
+    "claims_html",
+    "claims_markdown",
     "copy_entry",
     "describe",
     "get",
     "make_config",
     "place_entry",
     "register",
+    "register_claims",
     "reproduce",
     "run_experiment",
     "unregister",
@@ -49,17 +63,22 @@ __all__ = [
 # ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``, and run ``make catalogue``
 # (``deepdyn list``/``show`` read its metadata from deepdyn/catalogue.json, without torch).
 _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
+    "thesis_figures",  # Fig 1.1, 3.1, 5.1, 7.1, 8.7, 8.8, 10.1 (no training)
     "resnet_ode",  # §3, §5, §7.3
     "control_msa",  # §4
     "control_adjoint",  # §3-4, neural ODEs
     "capacity_approximation",  # §6.1
     "flow_increasing",  # §6.2
+    "capacity_flows",  # §6.1-6.2, Prop. 6.2.1, Thm 6.2.1, 6.1.3
     "capacity_geometry",  # §7
     "trainability_dissipation",  # §8.1.2
     "trainability_init",  # §8.1.3
     "trainability_born_dead",  # §8.1
+    "trainability_skip",  # §8.2
     "control_risk",  # §9.1
+    "control_mean_field",  # §9.1-9.2
     "flow_classification",  # §10, App. A.2, D
+    "optimization_basics",  # App. A.1-A.2
     "flow_ring_dimension",  # §10.1
     "trainability_regions",  # App. C
     "capacity_reachability",  # App. C

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deepdyn._files import write_text
+from deepdyn.experiments._claims import claims_html
 from deepdyn.experiments._parallel import compute_entries, default_workers
 from deepdyn.experiments._registry import catalogue, get
 from deepdyn.runs import (
@@ -41,6 +42,11 @@ table { border-collapse: collapse; margin: 0.5rem 1.5rem 0.5rem 0; font-size: 0.
 td, th { border: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .tables { display: flex; flex-wrap: wrap; align-items: flex-start; }
+table.claims { width: 100%; margin-right: 0; }
+td.verdict { font-weight: 600; white-space: nowrap; }
+td.confirmed, td.reproduced { color: #1a7f37; } td.refuted { color: #b42318; }
+td.corrected { color: #9a6700; } td.not { color: #666; }
+nav ol { columns: 2; font-size: 0.9rem; }
 """.strip()
 
 
@@ -49,6 +55,8 @@ def _e(value: Any) -> str:
 
 
 def _format_number(value: float) -> str:
+    if value != value:  # nan: an entry's "not reached / not defined", said in its caption
+        return "none reached (nan)"
     return f"{value:.6g}"
 
 
@@ -83,6 +91,7 @@ def _section(result: Result, out_dir: Path) -> str:
 {_e(_mode(experiment, result.config))} config · run time {result.seconds:.1f} s</p>
 <img src="{_e(image)}" alt="{_e(experiment.title)}">
 <p>{_e(experiment.caption)}</p>
+{claims_html(experiment.id, result.numbers)}
 <div class="tables">
 <table><caption>key numbers</caption>{numbers}</table>
 <table><caption>config</caption>{config}</table>
@@ -115,6 +124,12 @@ def write_report(
     )
     count = f"{len(results)} {'entry' if len(results) == 1 else 'entries'}"
     sections = "\n".join(_section(r, out) for r in results) or "<p>No entries were run.</p>"
+    toc = "".join(
+        f'<li><a href="#{_e(r.experiment_id)}">{_e(get(r.experiment_id).title)}</a> '
+        f'<span class="meta">(thesis {_e(get(r.experiment_id).reference)})</span></li>'
+        for r in results
+    )
+    nav = f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>" if results else ""
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -127,6 +142,7 @@ def write_report(
 <body>
 <h1>{_e(_TITLE)}</h1>
 <p class="meta">deepdyn {_e(deepdyn_version())} · {count} · {_e(mode)}</p>
+{nav}
 {sections}
 </body>
 </html>

@@ -1,5 +1,5 @@
 """Catalogue entry: layers as coordinate transformations (thesis §7, Thm 7.1.1, Lemma 7.2.1,
-Fig 7.2; NOTES items 1 and 3).
+Fig 7.2; docs/thesis-notes.md §1 and §3).
 
 A ResNet (tanh, width 2) and an MLP of the same shape are trained on the two moons. Drawn from
 the stored arrays: the pullback of the Euclidean metric of the last layer to the input plane
@@ -171,9 +171,9 @@ def figure(ds: xr.Dataset) -> Figure:
             cmap="viridis",
             alpha=0.9,
         )
-        fig.colorbar(coll, ax=ax, shrink=0.8, label="log10 stretch √λ_max(g^(0))")
+        fig.colorbar(coll, ax=ax, shrink=0.8, label="log₁₀ stretch √λₘₐₓ(g⁽⁰⁾)")
         acc = float(ds["accuracy"].sel(model=name))
-        ax.set_title(f"{name}: pullback metric g^(0), shape (accuracy {acc:.2f})", fontsize=10)
+        ax.set_title(f"{name}: pullback metric g⁽⁰⁾, shape (accuracy {acc:.2f})", fontsize=10)
         ax.set_aspect("equal")
         ax.set_xlim(-2.7, 2.7)
         ax.set_ylim(-2.7, 2.7)
@@ -187,7 +187,7 @@ def figure(ds: xr.Dataset) -> Figure:
                 lam.sel(stat="mean", component=comp),
                 style,
                 color=c,
-                label=f"{name} λ_{comp + 1}",
+                label=f"{name} λ{'₁₂'[comp]}",
             )
             ax.fill_between(
                 layers,
@@ -198,7 +198,7 @@ def figure(ds: xr.Dataset) -> Figure:
             )
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("layer l")
-    ax.set_ylabel("λ_i(l) = log σ_i(J_{0→l}) / t_l")
+    ax.set_ylabel("λᵢ(l) = log σᵢ(J₀→ₗ) / tₗ")
     ax.set_title("finite-time Lyapunov exponents (mean, 10–90 %)", fontsize=10)
     ax.legend(fontsize=8)
     ax = axes[3]
@@ -251,11 +251,13 @@ EXPERIMENT = register(
         caption=(
             "A tanh ResNet and a tanh MLP (width 2) trained on the two moons. Left two: the "
             "Euclidean metric of the last layer pulled back to the input plane, "
-            "g^(0) = J_0ᵀ ⋯ J_{L−1}ᵀ J_{L−1} ⋯ J_0, drawn as ellipses (semi-axes √λ(g), the "
+            "g⁽⁰⁾ = J₀ᵀ ⋯ Jᵀ₍ₗ₋₁₎ J₍ₗ₋₁₎ ⋯ J₀ (Jₗ the Jacobian of layer l), drawn as "
+            "ellipses (semi-axes √λ(g), the "
             "local stretch), over the predicted probability. Third: finite-time Lyapunov "
             "exponents along depth over the data. Right: the ReLU residual step z − 2·ReLU(z) "
-            "maps 2 and −2 to −2 (thesis Lemma 7.2.1 is false), while a step with "
-            "h·Lip(f) = 0.9 is monotone and its fixed-point inverse recovers the preimages."
+            "maps 2 and −2 to −2 (thesis Lemma 7.2.1 is false; docs/thesis-notes.md §1), while "
+            "a step with h·Lip(f) = 0.9 is monotone and its fixed-point inverse recovers the "
+            "preimages."
         ),
         config=Config,
         run=run,

@@ -203,7 +203,9 @@ EXPERIMENT = register(
             "architecture train as one ensemble. Top: the fraction of seeds whose training MSE "
             "falls below ε — the empirical reachability of Def. C.1.1. Bottom: the mean number "
             "of crossings of the level ½ by the trained networks on a fine grid (f_m has "
-            "2m − 1, shown next to m), the oscillation count proposed as a complexity measure."
+            "2m − 1, shown next to m), the oscillation count proposed as a complexity measure. "
+            "Key number min_width_p50_m: the smallest width C tried at which some depth reaches "
+            "P ≥ 0.5 for f_m; it is nan (written 'none reached') when no width tried does."
         ),
         config=Config,
         run=run,

@@ -170,8 +170,26 @@ def figure(ds: xr.Dataset) -> Figure:
     ax = fig.add_subplot(1, 4, 4)
     s = ds["paths_augmented"].values[:, 0]
     viz.draw_flow_lines(ax, s, max_lines=s.shape[1], linewidth=0.8)
-    ax.scatter(s[0, :, 0], s[0, :, 1], c="k", s=5, label="start (x, 0)")
-    ax.scatter(s[-1, :, 0], s[-1, :, 1], c="tab:red", s=5, label="end z(T)")
+    # start and end both lie near the x-axis (z(T) ≈ (−x, 0)): starts as rings above it, ends as
+    # crosses below it, both colored by x, so the reversal of the order reads off the colors
+    lift = 0.08 * float(np.ptp(s[..., 1]) or 1.0)
+    ax.scatter(
+        s[0, :, 0],
+        s[0, :, 1] + lift,
+        facecolors="none",
+        edgecolors=plt.get_cmap("viridis")((px - px.min()) / (np.ptp(px) or 1.0)),
+        s=18,
+        label="start (x, 0), drawn above",
+    )
+    ax.scatter(
+        s[-1, :, 0],
+        s[-1, :, 1] - lift,
+        c=px,
+        cmap="viridis",
+        marker="x",
+        s=14,
+        label="end z(T), drawn below",
+    )
     ax.set_aspect("equal")
     ax.legend(fontsize=7)
     ax.set_title("width 2: the paths in the plane", fontsize=10)

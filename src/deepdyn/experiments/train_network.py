@@ -357,10 +357,16 @@ def figure(ds: xr.Dataset) -> Figure:
         fig.colorbar(mesh, ax=right)
         right.scatter(X[:, 0], X[:, 1], c=y, s=6, cmap="RdBu_r", edgecolors="k", linewidths=0.2)
         right.set(xlabel="x₁", ylabel="x₂")
-    else:
-        right.set_axis_off()
+    else:  # inputs in d > 2: no output map to draw; the data in its two principal directions
+        Xc = X - X.mean(0)
+        _, _, vt = np.linalg.svd(Xc, full_matrices=False)
+        P = Xc @ vt[:2].T if vt.shape[0] >= 2 else np.c_[Xc[:, 0], np.zeros(len(Xc))]
+        pts = right.scatter(P[:, 0], P[:, 1], c=y, s=6, cmap="tab10", edgecolors="none")
+        fig.colorbar(pts, ax=right, label="label")
+        right.set(xlabel="principal direction 1", ylabel="principal direction 2")
     score = ds.attrs["score"]
-    right.set_title(f"test {score} {ds.attrs[f'test_{score}']:.3g}")
+    what = "" if "prediction" in ds else f" (training data, {X.shape[1]} inputs, 2-D projection)"
+    right.set_title(f"test {score} {ds.attrs[f'test_{score}']:.3g}{what}", fontsize=9)
     return fig
 
 

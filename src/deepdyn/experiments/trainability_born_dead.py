@@ -1,4 +1,5 @@
-"""Catalogue entry: born-dead ReLU networks (thesis §8.1.2, Thm 8.1.2–8.1.3; NOTES item 2).
+"""Catalogue entry: born-dead ReLU networks (thesis §8.1.2, Thm 8.1.2–8.1.3;
+docs/thesis-notes.md §2).
 
 Monte Carlo over one ensemble per width: the probability that some hidden layer is all-zero at
 x₀ = 1, and on the whole interval [−1, 1], against depth for widths 2 … 10, beside the closed form
@@ -240,7 +241,7 @@ EXPERIMENT = register(
     Experiment(
         id="born-dead",
         title="Born-dead ReLU networks: Monte Carlo against the closed form",
-        reference="§8.1.2 Thm 8.1.2–8.1.3; NOTES item 2; Lu et al. 2019",
+        reference="§8.1.2 Thm 8.1.2–8.1.3; docs/thesis-notes.md §2; Lu et al. 2019",
         caption=(
             "Left: the probability that a ReLU MLP with uniform[-1, 1] weights and biases has an "
             "all-zero hidden layer at x₀ = 1 (dots, Monte Carlo with 95% Wilson intervals) is the "

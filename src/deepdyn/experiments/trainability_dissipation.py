@@ -7,7 +7,7 @@ ensemble of trials per depth. Fig 8.1: the trained 15-layer networks — most ar
 variation of their states over [−1, 1] dies out along depth and, after a dead layer, is exactly
 0. Fig 8.2: against L, the share of networks that solve the problem, the share that end
 constant, and the share born dead (some hidden layer all-zero on [−1, 1] at initialization),
-which tracks the closed form 1 − (3/4)^L of NOTES item 2 from below.
+which tracks the closed form 1 − (3/4)^L of docs/thesis-notes.md §2 from below.
 """
 
 from __future__ import annotations

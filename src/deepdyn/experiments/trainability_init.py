@@ -7,7 +7,8 @@ inputs x ∈ [−1, 1], ‖z_l‖ = (∫ |z_l(x)|² dx)^{1/2} (midpoint rule), s
 10–90 % band over the trials, against γ (Fig 8.3–8.5). Fig 8.6 compares architectures — MLPs of
 several widths and ReLU ResNets z_{l+1} = z_l + ReLU(A_l z_l + b_l) (zero-padded input) — by the
 final norm ‖z_L‖ and the share of trials born dead (some state all-zero on [−1, 1]). Narrow MLPs die
-for every γ (the share is γ-independent at a point, NOTES item 2) and explode for large γ;
+for every γ (the share is γ-independent at one point, docs/thesis-notes.md §2, but the share
+dead on the whole domain drifts with γ) and explode for large γ;
 residual networks keep the identity path and never collapse to zero.
 """
 
@@ -117,11 +118,28 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     )
 
 
-def _band(ax: plt.Axes, x: np.ndarray, v: np.ndarray, label: str, color: object) -> None:
-    """Median and 10–90 % band over the last axis of v: (x, ensemble)."""
+def _band(
+    ax: plt.Axes,
+    x: np.ndarray,
+    v: np.ndarray,
+    label: str,
+    color: object,
+    shift: float = 0.0,
+    style: str = "-",
+) -> None:
+    """Median (line and dots) and 10–90 % range (vertical bars) over the last axis of v:
+    (x, ensemble). ``shift`` moves the bars sideways (a fraction of the x spacing), so the
+    ranges of several curves on one axis sit next to each other instead of on top."""
     lo, med, hi = np.quantile(v, [0.1, 0.5, 0.9], axis=-1)
-    ax.plot(x, med, "-", color=color, label=label)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.2)
+    step = float(np.min(np.diff(x))) if len(x) > 1 else 1.0
+    xs = x + shift * step
+    ax.plot(xs, med, style, color=color, lw=1.4)
+    ax.errorbar(xs, med, yerr=[med - lo, hi - med], fmt="o", ms=3, color=color, elinewidth=1.1,
+                capsize=2, label=label)  # fmt: skip
+
+
+def _shifts(n: int) -> np.ndarray:
+    return np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
 
 
 def figure(ds: xr.Dataset) -> Figure:
@@ -133,8 +151,8 @@ def figure(ds: xr.Dataset) -> Figure:
     colors = plt.get_cmap("plasma")(np.linspace(0, 0.85, len(layers)))
     for i, w in enumerate(ds["width"].values):
         ax = axes[0, i]
-        for l, c in zip(layers, colors):
-            _band(ax, gamma, ds["norm"].sel(width=w, layer=l).values, f"layer {l}", c)
+        for l, c, sh in zip(layers, colors, _shifts(len(layers))):
+            _band(ax, gamma, ds["norm"].sel(width=w, layer=l).values, f"layer {l}", c, sh)
         ax.set_yscale("symlog", linthresh=1e-3)
         ax.set_xlabel("γ (uniform[−γ, γ])")
         ax.set_ylabel("‖z_l‖ in L²[-1, 1]")
@@ -153,16 +171,20 @@ def figure(ds: xr.Dataset) -> Figure:
     ax_med.set_ylabel(f"median ‖z_{L}‖")
     ax_dead.set_ylabel("share born dead (a state ≡ 0 on [-1, 1])")
     ax_med.set_title("Fig 8.6: effect of initialization across architectures", fontsize=10)
-    ax_dead.set_title("born dead against γ: flat for MLPs, never for ResNets", fontsize=10)
+    ax_dead.set_title(
+        "born dead on all of [−1, 1]: depends on γ for MLPs\n"
+        "(at one point x₀ it would not: thesis notes §2); never for ResNets",
+        fontsize=9,
+    )
     for ax in (ax_med, ax_dead):
         ax.set_xlabel("γ")
         ax.legend(fontsize=7)
     w0 = ds["width"].values[0]
     shown = gamma[np.linspace(0, len(gamma) - 1, min(4, len(gamma))).astype(int)]
     cg = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(shown)))
-    for g, c in zip(shown, cg):
+    for g, c, sh in zip(shown, cg, _shifts(len(shown))):
         v = ds["norm"].sel(width=w0, gamma=g).values  # (layer, ensemble)
-        _band(ax_lay, ds["layer"].values, v, f"γ = {g:.2g}", c)
+        _band(ax_lay, ds["layer"].values, v, f"γ = {g:.2g}", c, sh)
     ax_lay.set_yscale("symlog", linthresh=1e-3)
     ax_lay.set_xlabel("layer l")
     ax_lay.set_title(f"C = {int(w0)}: the norm along depth", fontsize=10)
@@ -196,13 +218,14 @@ EXPERIMENT = register(
     Experiment(
         id="init-norms",
         title="Initialization and the norm of the states along depth",
-        reference="§8.1.3, Fig 8.3–8.6; NOTES item 2",
+        reference="§8.1.3, Fig 8.3–8.6; docs/thesis-notes.md §2",
         caption=(
             "Top (Fig 8.3–8.5): the L² norm over x ∈ [-1, 1] of the states of 15-layer ReLU MLPs "
             "with C = 2, 3, 4 neurons, uniform[−γ, γ] weights and biases, 100 trials per γ: median "
-            "and 10–90 % band for a few layers, against γ. Bottom (Fig 8.6): the final norm and "
-            "the share of trials born dead (a state all-zero on [-1, 1]), for MLPs of several "
-            "widths and ReLU ResNets; the norm along depth for C = 2 at a few γ."
+            "(dots) and 10–90 % range (bars, set side by side) for a few layers, against γ. "
+            "Bottom (Fig 8.6): the final norm and the share of trials born dead (a state "
+            "all-zero on [-1, 1]), for MLPs of several widths and ReLU ResNets; the norm along "
+            "depth for C = 2 at a few γ."
         ),
         config=Config,
         run=run,

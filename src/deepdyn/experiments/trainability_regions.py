@@ -1,5 +1,5 @@
 """Catalogue entry: linear regions of ReLU networks, exact counts against the bounds (thesis
-App. C, Thm C.1.1; NOTES item 6).
+App. C, Thm C.1.1; docs/thesis-notes.md §6).
 
 ReLU MLPs with 2 inputs on the box [−1, 1]², He weights and N(0, b²) biases. Their activation
 regions are counted exactly (``deepdyn.analysis.linear_regions``), against depth at fixed width
@@ -150,6 +150,9 @@ def figure(ds: xr.Dataset) -> Figure:
     ax0.set_xlim(-1, 1)
     ax0.set_ylim(-1, 1)
     ax0.set_aspect("equal")
+    ticks = [-1.0, -0.5, 0.0, 0.5, 1.0]  # matplotlib's default 0.25 steps run together here
+    ax0.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax0.set_yticks(ticks, [f"{t:g}" for t in ticks])
     w, L = int(ds.attrs["map_width"]), int(ds.attrs["map_depth"])
     ax0.set_title(f"{len(polys)} activation regions, widths {[w] * L}")
     depth = ds["depth"].values
@@ -204,7 +207,7 @@ EXPERIMENT = register(
     Experiment(
         id="linear-regions",
         title="Linear regions of ReLU networks: exact counts against the bounds",
-        reference="App. C, Thm C.1.1; NOTES item 6",
+        reference="App. C, Thm C.1.1; docs/thesis-notes.md §6",
         caption=(
             "ReLU MLPs with two inputs (He weights, N(0, 1) biases) on [-1, 1]². Left: the "
             "activation regions of one network, found exactly by splitting cells layer by layer. "

@@ -87,8 +87,8 @@ def msa(
         rho: ρ ≥ 0 of the augmented Hamiltonian (``emsa``; ρ = 0 is basic MSA). The default
             30 never let the loss rise above its start in 10 iterations on Li et al.'s toy, the
             rings and the moons (ρ = 1 oscillates or diverges there; docs/optimal-control.md);
-            a smaller ρ takes larger steps where it is stable (ρ = 5 reaches the toy's floor
-            in 2 iterations).
+            a smaller ρ takes larger steps where it is stable (ρ = 5 reaches the toy's
+            zero-init basin in 2 iterations).
         steps: outer iterations (forward pass, backward pass, update).
         lr: step of the gradient form.
         inner: the optimizer that maximizes each layer's (augmented) Hamiltonian: ``lbfgs``
