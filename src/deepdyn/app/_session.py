@@ -338,7 +338,8 @@ class Session:
         states, grid = both[:, :n], both[:, n:].reshape(both.shape[0], *g, -1)
         probs = self._probabilities()  # (gy, gx, class)
         dead, units, mask = self._dead()
-        acts = np.linalg.norm(states, axis=-1).mean(axis=-1)  # mean |z_l| over the data
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging state: inf, sent as null
+            acts = np.linalg.norm(states, axis=-1).mean(axis=-1)  # mean |z_l| over the data
         grads = gradient_norms(self.net, self.X, self.y)  # (layer,)
         views: dict[str, Any] = {
             "step": self.step,
