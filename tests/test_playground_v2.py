@@ -161,9 +161,15 @@ def test_the_regularized_objective_is_data_loss_plus_rate_times_the_penalty(kind
 
 
 def test_halt_stops_training_after_the_step_in_flight():
+    import threading
+
     session = Session(Settings(**SMALL))
-    session.halt.set()
-    assert session.train(seconds=10.0) == 1
+    stopper = threading.Timer(0.2, session.halt.set)
+    stopper.start()
+    done = session.train(seconds=60.0)  # halted after 0.2 s, not after a minute
+    assert session.halt.is_set() and done == session.step >= 1
+    assert not session.training.is_set()
+    assert session.train(seconds=10.0) == 0  # no step starts once halted
 
 
 def test_divergence_is_a_notice_with_the_step_and_training_pauses(client):

@@ -51,7 +51,9 @@ def playground(
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     app = create_app(allowed_hosts=allowed, store=store)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # no permessage-deflate: compressing megabytes of base64 floats per frame costs more CPU
+    # than the loopback bytes it saves
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_per_message_deflate=False)
 
 
 def playground_command(

@@ -184,7 +184,7 @@ def create_app(
     *,
     max_sessions: int = 16,
     snapshot_bytes: int = 8 * 2**20,
-    chunk_seconds: float = 0.05,
+    chunk_seconds: float = 0.04,
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     step_budget: float = 30.0,
     store: str | os.PathLike[str] | None = None,
@@ -353,7 +353,7 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                 await send({"type": "error", "message": str(e)})
                 await send({"type": "state", "running": False})
                 return
-            if s.halt.is_set():
+            if s.halt.is_set() or frame is None:
                 return
             await send(frame)
 
@@ -434,8 +434,13 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                     runner = launch(run(session))
                     await send({"type": "state", "running": True})
                 elif msg.type == "pause":
-                    await stop()  # the step in flight finishes: show where training stopped
-                    await send(await pg.call(session.current))
+                    session.halt.set()  # training stops after the step in flight
+                    await asyncio.sleep(0)
+                    while session.training.is_set():
+                        await asyncio.sleep(0.005)
+                    await send({"type": "state", "running": False})  # stopped: say so at once
+                    await stop()
+                    await send(await pg.call(session.current))  # and show where it stopped
                     await send({"type": "state", "running": False})
                 elif msg.type == "step" and (runner is None or runner.done()):
                     session.halt.clear()

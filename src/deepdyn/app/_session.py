@@ -25,7 +25,7 @@ import torch
 
 from deepdyn.analysis import dead_neurons, gradient_norms
 from deepdyn.app._data import dimensions, l1_penalty, training_data
-from deepdyn.app._settings import Settings, network_spec
+from deepdyn.app._settings import Settings, check_work, network_spec
 from deepdyn.dynamics import Network, build
 from deepdyn.train import OPTIMIZERS, _losses, accuracy, batches, compute_loss
 from deepdyn.viz import grid_lines, propagate
@@ -96,8 +96,10 @@ class Session:
         self.settings = s = settings
         self.lock = threading.Lock()
         self.halt = threading.Event()  # set: the training loop stops after the step in flight
+        self.training = threading.Event()  # set while a training loop runs
         self.points = points if s.dataset == "custom" else None
         self.X, self.y, self.Xt, self.yt = training_data(s, self.points)  # (sample, input)
+        check_work(s, len(self.X), len(self.Xt))
         self.d, self.classes = dimensions(s, self.points)
         self.regression = self.classes == 0
         self.net = build_network(s, self.d, self.classes)
@@ -192,17 +194,22 @@ class Session:
 
     def train(self, *, steps: int | None = None, seconds: float = 0.1) -> int:
         """Train ``steps`` steps, or as many as fit in ``seconds`` (at least one); stops early
-        when :attr:`halt` is set."""
+        when :attr:`halt` is set (no step starts once it is)."""
         start, done = time.perf_counter(), 0
-        while True:
-            self._train_step()
-            done += 1
-            if self.halt.is_set():
-                return done
-            if steps is not None and done >= steps:
-                return done
-            if steps is None and time.perf_counter() - start >= seconds:
-                return done
+        self.training.set()
+        try:
+            while not self.halt.is_set():
+                self._train_step()
+                done += 1
+                if self.halt.is_set():
+                    return done
+                if steps is not None and done >= steps:
+                    return done
+                if steps is None and time.perf_counter() - start >= seconds:
+                    return done
+            return done
+        finally:
+            self.training.clear()
 
     # ---------------------------------------------------------------- views
     def _outputs(self, mesh: torch.Tensor, r: int) -> np.ndarray:
@@ -252,6 +259,15 @@ class Session:
             return None, total, None
         mask = dead_neurons(self.net, self.X).numpy()
         return int(mask.sum()), total, mask
+
+    def _gradient_norms(self) -> list[float]:
+        """‖∂J/∂θ_l‖ per layer: of the last training step (its batch, penalty included: the
+        gradients it left in ``.grad``, no extra pass), at step 0 of the data loss now."""
+        params = [self.net.field.layer_parameters(l) for l in range(self.net.depth)]
+        if self.step == 0 or any(p.grad is None for ps in params for p in ps):
+            return [float(v) for v in gradient_norms(self.net, self.X, self.y)]
+        with torch.no_grad():
+            return [math.sqrt(sum(float((p.grad**2).sum()) for p in ps)) for ps in params]
 
     def _accuracy(self) -> float:
         with torch.no_grad():
@@ -327,31 +343,100 @@ class Session:
             "custom": self.points is not None,
         }
 
+    def _pass(self) -> dict[str, Any]:
+        """Every view's numbers from one flow of all the inputs at once (the data, the test
+        set, the grid, the mesh and the unit mesh: one trajectory, so a deep network pays its
+        per-layer overhead once): states (layer, sample, component) of the data and the grid,
+        the outputs on the mesh, losses and accuracies, the dead-unit mask (relu), the units
+        of the chosen layer."""
+        net, n, nt = self.net, len(self.X), len(self.Xt)
+        g = self.grid.reshape(-1, self.d)
+        parts = [self.X, self.Xt, g, self.mesh, self.unit_mesh]
+        edges = np.cumsum([0] + [len(p) for p in parts]).tolist()
+        sl = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        name = _losses.resolve_loss(net, "auto")
+        with torch.no_grad():
+            tr = net.trajectory(torch.cat(parts)).at_layers()
+            states = tr.states  # (layer, sample, component), padded to the widest state
+            widths = tr.widths
+            zL = states[-1][:, : widths[-1]][None]
+            logits = zL if net.readout is None else net.readout.logits(zL)
+            outputs = logits if net.readout is None else net.readout.apply_terminal(logits)
+            scores: list[Any] = []
+            for part, (X, y) in zip(sl[:2], ((self.X, self.y), (self.Xt, self.yt))):
+                t = _losses.check_targets(net, y, name, samples=len(X), ensemble_axis=False)
+                out = outputs if name == "mse" else logits
+                scores.append(float(_losses.data_loss(out[:, part], t, name)[0]))
+                acc = _losses.logit_accuracy(logits[:, part], t.unsqueeze(0), name)
+                scores.append(None if acc is None else float(acc[0]))
+            mask = None
+            if self.settings.activation == "relu":
+                hidden = net.field.widths[1:]
+                mask = np.zeros((net.depth, max(hidden)), dtype=bool)
+                for l in range(net.depth):
+                    pre = net.field.evaluate(l, states[l][None, sl[0], : widths[l]])[1][0]
+                    mask[l, : hidden[l]] = (pre[:, : hidden[l]] <= 0).all(dim=0).numpy()
+            k = max(self.layer, 1) - 1  # layer l's units compute z_l from z_{l−1}
+            pre_k = net.field.evaluate(k, states[k][None, sl[4], : widths[k]])[1][0]
+        out = outputs[0, sl[3]]  # (mesh sample, output)
+        p = torch.cat([1 - out, out], dim=1) if self.classes == 2 else out
+        r = self.settings.resolution
+        p = p.numpy()
+        probs = (np.broadcast_to(p[None], (r, r, p.shape[1])) if self.d == 1
+                 else p.reshape(r, r, -1))  # fmt: skip
+        st = states.numpy()
+        return {
+            "states": st[:, sl[0]],
+            "grid": st[:, sl[2]].reshape(st.shape[0], *self.grid.shape[:2], -1),
+            "probs": probs,
+            "train": scores[0], "train_acc": scores[1], "test": scores[2], "test_acc": scores[3],
+            "mask": mask,
+            "units_pre": pre_k,
+            "n": n + nt,
+        }  # fmt: skip
+
+    def _units_from(self, pre: torch.Tensor, dead: np.ndarray | None) -> dict[str, Any]:
+        """The unit view from the pre-activations (sample, unit) of the chosen layer."""
+        k = max(self.layer, 1) - 1
+        width = self.net.field.widths[k + 1]
+        act = self.net.field.activation(pre[:, :width]).numpy()  # (sample, unit)
+        r = UNIT_MESH
+        maps = act.T.reshape(width, 1, r).repeat(r, 1) if self.d == 1 else act.T.reshape(
+            width, r, r)  # fmt: skip
+        params = self.net.field.layer_parameters(k)
+        W = params[0].detach()[0].numpy()  # (unit, input)
+        b = params[1].detach()[0].numpy() if len(params) > 1 else np.zeros(width)
+        return {
+            "layer": k + 1,
+            "maps": encode(maps),
+            "weights": [[_finite(float(v)) for v in row] for row in W],
+            "biases": [_finite(float(v)) for v in b],
+            "dead": None if dead is None else [bool(v) for v in dead[k, :width]],
+        }
+
     def frame(self) -> dict[str, Any]:
         """The live views now (see the module docstring); also stores a snapshot when due."""
-        train, test, train_acc, test_acc = self._scores()
+        v = self._pass()
+        train, test = v["train"], v["test"]
         self._record_loss(train, test)
         comps = self.components
-        n, g = self.X.shape[0], self.grid.shape[:2]
-        # one pass for the data and the grid: (layer, sample, component)
-        both = propagate(self.net, torch.cat([self.X, self.grid.reshape(-1, self.d)])).values
-        states, grid = both[:, :n], both[:, n:].reshape(both.shape[0], *g, -1)
-        probs = self._probabilities()  # (gy, gx, class)
-        dead, units, mask = self._dead()
+        states, grid, mask = v["states"], v["grid"], v["mask"]
+        units = int(sum(self.net.field.widths[1:]))
+        dead = None if mask is None else int(mask.sum())
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging state: inf, sent as null
             acts = np.linalg.norm(states, axis=-1).mean(axis=-1)  # mean |z_l| over the data
-        grads = gradient_norms(self.net, self.X, self.y)  # (layer,)
+        grads = self._gradient_norms()  # (layer,)
         views: dict[str, Any] = {
             "step": self.step,
-            "probs": encode(probs),
+            "probs": encode(v["probs"]),
             "grid": encode(_plane(grid, comps)),
             "states": encode(_plane(states, comps)),
-            "act_norms": [_finite(float(v)) for v in acts],
-            "grad_norms": [_finite(float(v)) for v in grads],
+            "act_norms": [_finite(float(a)) for a in acts],
+            "grad_norms": [_finite(float(a)) for a in grads],
             "dead": dead,
             "units": units,
-            "accuracy": test_acc,
-            "train_accuracy": train_acc,
+            "accuracy": v["test_acc"],
+            "train_accuracy": v["train_acc"],
             "train_loss": _finite(train),
             "test_loss": _finite(test),
             "components": list(comps),
@@ -364,7 +449,7 @@ class Session:
             "type": "frame",
             "replay": False,
             **views,
-            "neurons": self._units(mask),
+            "neurons": self._units_from(v["units_pre"], mask),
             "field": self._field(states),
             "loss": self.curve,
             "snapshots": [snap["step"] for snap in self.snapshots],
@@ -395,11 +480,12 @@ class Session:
             "snapshots": [snap["step"] for snap in self.snapshots],
         }
 
-    def advance(self, *, steps: int | None = None, seconds: float = 0.1) -> dict[str, Any]:
-        """Train (``steps`` or ``seconds``), then the frame; thread-safe."""
+    def advance(self, *, steps: int | None = None, seconds: float = 0.1) -> dict[str, Any] | None:
+        """Train (``steps`` or ``seconds``), then the frame (None when :attr:`halt` stopped
+        the training: whoever halted it asks for the frame); thread-safe."""
         with self.lock:
             self.train(steps=steps, seconds=seconds)
-            return self.frame()
+            return None if self.halt.is_set() else self.frame()
 
     def current(self) -> dict[str, Any]:
         """The frame without training; thread-safe."""

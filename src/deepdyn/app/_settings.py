@@ -32,6 +32,11 @@ REGULARIZATIONS = ("none", "l1", "l2")
 ODE_MAX_DEPTH = 25
 """RK4 evaluates the field 4 times per control interval: a neural ODE has at most 25 of them,
 the work of 100 layers of the other architectures (so every allowed setting stays responsive)."""
+MAX_WORK = 400_000
+"""The most work one update may take, in samples × layers × field evaluations per layer (4 for
+the RK4 neural ODE, 1 otherwise): a training step (forward and backward: 3 × the batch) and a
+frame (the training and test points, the mesh and the grid through every layer). It keeps
+every allowed setting at two or more updates a second on 2 cores (benchmarks/playground.py)."""
 PAGE_ONLY = ("resolution", "grid_lines")
 """Settings that only change what the page draws."""
 
@@ -74,7 +79,8 @@ class Settings(BaseModel):
     activation: Literal[ACTIVATIONS] = _f("the activation σ", default="tanh")  # type: ignore[valid-type]
     width: Annotated[int, _f("hidden width (mlp) or state width (the others)",
                              ge=1, le=16)] = 3  # fmt: skip
-    depth: Annotated[int, _f("number of layers L (a neural ODE: at most 25)", ge=1, le=100)] = 10
+    depth: Annotated[int, _f("number of layers L (a neural ODE: at most 25); the size of a "
+                             "setting is bounded so that it trains live", ge=1, le=100)] = 10
     horizon: Annotated[float, _f("time horizon T; the step is h = T/L", ge=0.01, le=20.0)] = 2.0
     augmentation: Literal[AUGMENTATIONS] = _f(  # type: ignore[valid-type]
         "lift of the input when the width exceeds it: zero padding or an affine map",
@@ -108,6 +114,8 @@ class Settings(BaseModel):
                 f"depth must be at most {ODE_MAX_DEPTH} for a neural ODE (4 field evaluations "
                 f"per step), got {self.depth}"
             )
+        if self.dataset != "custom":
+            check_work(self, self.points, self.test_points)
         return self
 
     @property
@@ -115,6 +123,25 @@ class Settings(BaseModel):
         """Test points: points·(1−f)/f, rounded, between 1 and 2000."""
         f = self.train_fraction
         return max(1, min(2000, round(self.points * (1 - f) / f)))
+
+
+def work(s: Settings, train: int, test: int) -> int:
+    """The work of one update (see :data:`MAX_WORK`) with ``train`` and ``test`` points."""
+    batch = s.batch_size if 0 < s.batch_size < train else train
+    samples = 3 * batch + train + test + s.resolution**2 + 2 * s.grid_lines * 40
+    return samples * s.depth * (4 if s.architecture == "ode" else 1)
+
+
+def check_work(s: Settings, train: int, test: int) -> None:
+    """A one-line ValueError when an update would take more than :data:`MAX_WORK`."""
+    w = work(s, train, test)
+    if w > MAX_WORK:
+        raise ValueError(
+            f"this setting is too large to train live ({w} > {MAX_WORK} sample-layers per "
+            "update: 3 × batch + training and test points + mesh² + 80 × grid lines, times "
+            "depth, × 4 for a neural ODE): use fewer points or layers, a mini-batch, a smaller "
+            "mesh or fewer grid lines"
+        )
 
 
 def _limits() -> dict[str, tuple[float, float]]:
