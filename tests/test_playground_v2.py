@@ -92,7 +92,7 @@ def test_favicon_is_served(client):
 
 def test_without_noise_the_data_are_the_catalogue_sets_and_noise_is_added_to_them():
     s = Settings(dataset="moons", points=50, train_fraction=0.25, seed=4)
-    X, y, Xt, yt = training_data(s)
+    X, y, Xt, _ = training_data(s)
     X0, y0 = data.load("moons", n=50, seed=4)
     assert torch.equal(X, X0) and torch.equal(y, y0)
     assert len(Xt) == 150 and torch.equal(Xt, data.load("moons", n=150, seed=5)[0])
@@ -268,7 +268,7 @@ def test_csv_points_round_trip_and_split_by_the_train_fraction():
     assert pts.shape == (6, 3) and pts[1].tolist() == [-0.5, 0.4, 1.0]
     torch.testing.assert_close(parse_points(points_csv(pts)), pts)
     s = Settings(dataset="custom", train_fraction=0.5)
-    X, y, Xt, yt = training_data(s, pts)
+    X, _, Xt, _ = training_data(s, pts)
     assert len(X) == 3 and len(Xt) == 3
     assert sorted(map(tuple, torch.cat([X, Xt]).tolist())) == sorted(
         map(tuple, pts[:, :2].float().tolist()))  # fmt: skip
@@ -368,7 +368,7 @@ def test_the_python_snippet_rebuilds_data_network_and_first_losses(settings):
     s = Settings(points=60, resolution=8, depth=3, **settings)
     snippet = export_config(s, steps=3)["python"]
     scope: dict = {}
-    exec(snippet.replace("print(history.loss[:5])", ""), scope)  # noqa: S102 - our own text
+    exec(snippet.replace("print(history.loss[:5])", ""), scope)  # our own text
     session = Session(s)
     for p, q in zip(session.net.parameters(), scope["net"].parameters()):
         assert p.shape == q.shape
@@ -409,5 +409,5 @@ def test_store_refuses_settings_the_train_entry_cannot_describe(tmp_path):
 
     session = Session(Settings(noise=0.1, **SMALL))
     session.train(steps=2)
-    with pytest.raises(ValueError, match="the train entry has no field for noise=0.1"):
+    with pytest.raises(ValueError, match=r"the train entry has no field for noise=0\.1"):
         store_session(session, tmp_path)

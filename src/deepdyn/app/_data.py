@@ -93,10 +93,7 @@ def training_data(
 
 def dimensions(s: Settings, points: torch.Tensor | None = None) -> tuple[int, int]:
     """(inputs d, classes: 0 for regression) of the settings' data."""
-    if s.dataset == "custom":
-        d = 2
-    else:
-        d = 1 if s.dataset in ("step", "oscillation") else 2
+    d = 1 if s.dataset in ("step", "oscillation") else 2
     if s.problem == "regression":
         return d, 0
     if s.dataset in ("gaussians", "spirals"):

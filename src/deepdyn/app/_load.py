@@ -29,7 +29,9 @@ def background_server(app: FastAPI, *, host: str = "127.0.0.1") -> Iterator[str]
     """Serve ``app`` with uvicorn in a daemon thread; yields its base URL, stops it on exit."""
     port = free_port(host)
     # no permessage-deflate: compressing megabytes of base64 floats costs more than it saves
-    config = uvicorn.Config(app, host=host, port=port, log_level="error", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="error", ws_per_message_deflate=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -109,16 +111,18 @@ async def _client(
                     msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.3))
                     if msg["type"] == "frame" and msg["step"] != paused["step"]:
                         errors.append(f"a frame of step {msg['step']} after the pause")
-    return {
+    out: dict[str, Any] = {
         "frames": frames,
         "rate": (frames - 1) / (t_last - t_first) if frames > 1 else 0.0,
         "elapsed": elapsed,
         "max_gap": max(gaps, default=float("inf")),
         "steps": last_step,
         "errors": errors,
-        **({"pause_seconds": paused["stopped"], "pause_frame_seconds": paused["frame"]}
-           if pause else {}),  # fmt: skip
     }
+    if pause:
+        out["pause_seconds"] = paused["stopped"]
+        out["pause_frame_seconds"] = paused["frame"]
+    return out
 
 
 def measure(url: str, settings: dict[str, Any], *, sessions: int = 1, seconds: float = 5.0,

@@ -253,8 +253,10 @@ def create_app(
             "defaults": Settings().model_dump(),
             "limits": LIMITS,
             "schema": schema,
-            "datasets": {"classification": list(CLASSIFICATION_SETS),
-                         "regression": list(REGRESSION_SETS)},  # fmt: skip
+            "datasets": {
+                "classification": list(CLASSIFICATION_SETS),
+                "regression": list(REGRESSION_SETS),
+            },
             "page_only": list(PAGE_ONLY),
             "store": pg.store is not None,
         }
@@ -283,8 +285,8 @@ def create_app(
             rows = parse_points(req.csv, req.problem)
         except ValueError as e:
             raise HTTPException(status_code=422, detail=str(e)) from None
-        return {"points": len(rows), "classes": sorted({int(v) for v in rows[:, 2].tolist()})
-                if req.problem == "classification" else None}  # fmt: skip
+        labels = sorted({int(v) for v in rows[:, 2].tolist()})
+        return {"points": len(rows), "classes": labels if req.problem == "classification" else None}
 
     @app.websocket("/ws")
     async def socket(ws: WebSocket) -> None:
@@ -455,8 +457,7 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                     await send({"type": "export", **export_config(session.settings, session.step)})
                 elif msg.type == "store":
                     if pg.store is None:
-                        raise ValueError(
-                            "storing is off: start the playground with --store FOLDER")
+                        raise ValueError("storing is off: start the playground with --store FOLDER")
                     stored = await pg.call(_store, session, pg.store)
                     await send({"type": "stored", **stored})
             except ValueError as e:

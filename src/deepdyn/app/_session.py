@@ -14,6 +14,7 @@ thinned by half when it is full, for the training-time scrubber.
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 import threading
 import time
@@ -28,7 +29,7 @@ from deepdyn.app._data import dimensions, l1_penalty, training_data
 from deepdyn.app._settings import Settings, check_work, network_spec
 from deepdyn.dynamics import Network, build
 from deepdyn.train import OPTIMIZERS, _losses, accuracy, batches, compute_loss
-from deepdyn.viz import grid_lines, propagate
+from deepdyn.viz import grid_lines
 
 GRID_POINTS = 40  # points per grid line
 MAX_CURVE = 2000  # loss-curve points kept (thinned by half beyond)
@@ -267,7 +268,10 @@ class Session:
         if self.step == 0 or any(p.grad is None for ps in params for p in ps):
             return [float(v) for v in gradient_norms(self.net, self.X, self.y)]
         with torch.no_grad():
-            return [math.sqrt(sum(float((p.grad**2).sum()) for p in ps)) for ps in params]
+            return [
+                math.sqrt(sum(float((p.grad**2).sum()) for p in ps if p.grad is not None))
+                for ps in params
+            ]
 
     def _accuracy(self) -> float:
         with torch.no_grad():
@@ -353,7 +357,7 @@ class Session:
         g = self.grid.reshape(-1, self.d)
         parts = [self.X, self.Xt, g, self.mesh, self.unit_mesh]
         edges = np.cumsum([0] + [len(p) for p in parts]).tolist()
-        sl = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        sl = [slice(a, b) for a, b in itertools.pairwise(edges)]
         name = _losses.resolve_loss(net, "auto")
         with torch.no_grad():
             tr = net.trajectory(torch.cat(parts)).at_layers()
@@ -379,9 +383,9 @@ class Session:
             k = max(self.layer, 1) - 1  # layer l's units compute z_l from z_{l−1}
             pre_k = net.field.evaluate(k, states[k][None, sl[4], : widths[k]])[1][0]
         out = outputs[0, sl[3]]  # (mesh sample, output)
-        p = torch.cat([1 - out, out], dim=1) if self.classes == 2 else out
+        pt = torch.cat([1 - out, out], dim=1) if self.classes == 2 else out
         r = self.settings.resolution
-        p = p.numpy()
+        p = pt.numpy()
         probs = (np.broadcast_to(p[None], (r, r, p.shape[1])) if self.d == 1
                  else p.reshape(r, r, -1))  # fmt: skip
         st = states.numpy()

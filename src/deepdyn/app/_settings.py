@@ -79,8 +79,15 @@ class Settings(BaseModel):
     activation: Literal[ACTIVATIONS] = _f("the activation σ", default="tanh")  # type: ignore[valid-type]
     width: Annotated[int, _f("hidden width (mlp) or state width (the others)",
                              ge=1, le=16)] = 3  # fmt: skip
-    depth: Annotated[int, _f("number of layers L (a neural ODE: at most 25); the size of a "
-                             "setting is bounded so that it trains live", ge=1, le=100)] = 10
+    depth: Annotated[
+        int,
+        _f(
+            "number of layers L (a neural ODE: at most 25); the size of a "
+            "setting is bounded so that it trains live",
+            ge=1,
+            le=100,
+        ),
+    ] = 10
     horizon: Annotated[float, _f("time horizon T; the step is h = T/L", ge=0.01, le=20.0)] = 2.0
     augmentation: Literal[AUGMENTATIONS] = _f(  # type: ignore[valid-type]
         "lift of the input when the width exceeds it: zero padding or an affine map",
