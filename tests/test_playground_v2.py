@@ -411,3 +411,41 @@ def test_store_refuses_settings_the_train_entry_cannot_describe(tmp_path):
     session.train(steps=2)
     with pytest.raises(ValueError, match=r"the train entry has no field for noise=0\.1"):
         store_session(session, tmp_path)
+
+
+@pytest.mark.slow  # a deepdyn process: imports and a run, 10–20 s on a loaded machine
+def test_the_exported_command_run_from_the_cli_rebuilds_the_page_run(tmp_path):
+    import os
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from deepdyn.runs import Store
+
+    s = Settings(architecture="second_order", regularization="l2", regularization_rate=0.01,
+                 train_fraction=0.4, points=60, resolution=8, depth=4, width=3)  # fmt: skip
+    out = export_config(s, steps=4)
+    words = shlex.split(out["command"])
+    assert words[:3] == ["deepdyn", "run", "train"]
+    store = tmp_path / "store"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, "-m", "deepdyn", *words[1:], "--store", str(store), "--out",
+         str(tmp_path / "report")],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    runs = Store(store)
+    (info,) = runs.list(experiment="train")
+    trained = runs.network(info.run_id)
+    session = Session(s)
+    assert trained.spec == session.net.spec
+    initial = deepdyn.build(trained.spec)  # the spec's seed gives the initial θ
+    for p, q in zip(session.net.parameters(), initial.parameters()):
+        assert torch.equal(p, q)  # the same initial θ, bit for bit
+    first = [session._train_step() for _ in range(4)]
+    np.testing.assert_allclose(runs.load(info.run_id)["loss"].values, first, rtol=2e-5)
+    for p, q in zip(session.net.parameters(), trained.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)  # and the same trained θ

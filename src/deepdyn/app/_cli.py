@@ -47,7 +47,7 @@ def playground(
             allowed.append(host)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    print(f"deepdyn playground on {url}  (Ctrl-C stops it)", flush=True)
+    print(f"deepdyn playground on {url.rstrip('/')}  (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     app = create_app(allowed_hosts=allowed, store=store)
