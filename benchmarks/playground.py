@@ -10,7 +10,7 @@ frames they receive (``deepdyn.app._load.measure``):
               pause (target: training stopped and said so within 0.3 s)
 * ``largest`` the largest settings allowed (``deepdyn.app._settings.MAX_WORK``): a width-16,
               depth-100 second-order network and a width-16, depth-25 neural ODE (4 RK4
-              evaluations a layer), 300 points, full batch, 40² mesh, 11 grid lines (target
+              evaluations a layer), 200 points, full batch, 32² mesh, 11 grid lines (target
               ≥ 2 updates/s each), each then paused (target < 0.3 s)
 * ``load``    ``--sessions`` (default 10) sessions with the same network at once for
               ``--load-seconds`` (default 20): per-session update rate (min / median / max),
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -41,9 +42,9 @@ from deepdyn.app._load import background_server, measure, rss_bytes
 SETTINGS = {"dataset": "rings", "architecture": "resnet", "width": 2, "depth": 20, "points": 1000}
 LARGEST = {
     "second_order_100": {"architecture": "second_order", "width": 16, "depth": 100,
-                         "points": 300, "resolution": 40, "grid_lines": 11},
-    "ode_25": {"architecture": "ode", "width": 16, "depth": 25, "points": 300,
-               "resolution": 40, "grid_lines": 11},
+                         "points": 200, "resolution": 32, "grid_lines": 11},
+    "ode_25": {"architecture": "ode", "width": 16, "depth": 25, "points": 200,
+               "resolution": 32, "grid_lines": 11},
 }  # fmt: skip
 
 
@@ -69,7 +70,9 @@ def main() -> None:
     if a.quick:
         a.seconds, a.sessions, a.load_seconds = 3.0, 3, 5.0
     torch.set_num_threads(a.threads)
-    out: dict[str, object] = {"threads": a.threads, "settings": SETTINGS}
+    out: dict[str, object] = {"threads": a.threads, "settings": SETTINGS,
+                              "load_start": os.getloadavg()[0]}  # fmt: skip
+    print(f"load average at start {os.getloadavg()[0]:.2f}")
     with background_server(create_app(max_sessions=max(16, a.sessions))) as url:
         measure(url, SETTINGS, sessions=1, seconds=2)  # warm up
         single = measure(url, SETTINGS, sessions=1, seconds=a.seconds)[0]
@@ -86,6 +89,8 @@ def main() -> None:
                                  [out["default"], *out["largest"].values()]),  # type: ignore[list-item]
         }  # fmt: skip
         if a.no_load:
+            out["load_end"] = os.getloadavg()[0]
+            print(f"load average at end {os.getloadavg()[0]:.2f}")
             print(json.dumps(out))
             return
         rss0 = rss_bytes()
@@ -117,6 +122,8 @@ def main() -> None:
               f"(min / median / max), longest gap {ld['max_gap']:.2f} s, "
               f"≥ {ld['steps_min']} steps each, RSS {ld['rss_before_mib']:.0f} → "
               f"{ld['rss_after_mib']:.0f} MiB, tasks left {ld['tasks_left']}")  # fmt: skip
+    out["load_end"] = os.getloadavg()[0]
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
     print(json.dumps(out))
 
 

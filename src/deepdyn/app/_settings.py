@@ -32,7 +32,7 @@ REGULARIZATIONS = ("none", "l1", "l2")
 ODE_MAX_DEPTH = 25
 """RK4 evaluates the field 4 times per control interval: a neural ODE has at most 25 of them,
 the work of 100 layers of the other architectures (so every allowed setting stays responsive)."""
-MAX_WORK = 400_000
+MAX_WORK = 300_000
 """The most work one update may take, in samples × layers × field evaluations per layer (4 for
 the RK4 neural ODE, 1 otherwise): a training step (forward and backward: 3 × the batch) and a
 frame (the training and test points, the mesh and the grid through every layer). It keeps
