@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepdyn.analysis import dead_neurons, gradient_norms
+from deepdyn.analysis import gradient_norms
 from deepdyn.app._data import dimensions, l1_penalty, training_data
 from deepdyn.app._settings import Settings, check_work, network_spec
 from deepdyn.dynamics import Network, build
-from deepdyn.train import OPTIMIZERS, _losses, accuracy, batches, compute_loss
+from deepdyn.train import OPTIMIZERS, _losses, batches, compute_loss
 from deepdyn.viz import grid_lines
 
 GRID_POINTS = 40  # points per grid line
@@ -213,20 +213,6 @@ class Session:
             self.training.clear()
 
     # ---------------------------------------------------------------- views
-    def _outputs(self, mesh: torch.Tensor, r: int) -> np.ndarray:
-        """(gy, gx, class) class probabilities — or (gy, gx, 1) values — on a mesh."""
-        with torch.no_grad():
-            out = self.net(mesh)  # (sample, output)
-        p = torch.cat([1 - out, out], dim=1) if self.classes == 2 else out
-        p = p.numpy()
-        if self.d == 1:  # (gx, class) → every row the same
-            return np.broadcast_to(p[None, :, :], (r, r, p.shape[1]))
-        return p.reshape(r, r, -1)
-
-    def _probabilities(self) -> np.ndarray:
-        """(gy, gx, class) class probabilities (or values) on the mesh of the input square."""
-        return self._outputs(self.mesh, self.settings.resolution)
-
     def _scores(self) -> tuple[float, float, float | None, float | None]:
         """(train loss, test loss, train accuracy, test accuracy): data losses without the
         penalty (one forward pass per set); accuracies None for regression."""
@@ -252,15 +238,6 @@ class Session:
             for key in c:
                 c[key] = c[key][::2]
 
-    def _dead(self) -> tuple[int | None, int, np.ndarray | None]:
-        """(dead units, all units, (layer, unit) dead mask) — None for other than relu."""
-        widths = self.net.field.widths[1:]
-        total = int(sum(widths))
-        if self.settings.activation != "relu":
-            return None, total, None
-        mask = dead_neurons(self.net, self.X).numpy()
-        return int(mask.sum()), total, mask
-
     def _gradient_norms(self) -> list[float]:
         """‖∂J/∂θ_l‖ per layer: of the last training step (its batch, penalty included: the
         gradients it left in ``.grad``, no extra pass), at step 0 of the data loss now."""
@@ -272,34 +249,6 @@ class Session:
                 math.sqrt(sum(float((p.grad**2).sum()) for p in ps if p.grad is not None))
                 for ps in params
             ]
-
-    def _accuracy(self) -> float:
-        with torch.no_grad():
-            return float(accuracy(self.net(self.Xt), self.yt))
-
-    def _units(self, dead: np.ndarray | None) -> dict[str, Any]:
-        """The units of the chosen layer over the input plane (activations σ(A z + b) on a
-        UNIT_MESH² mesh), their incoming weights and biases, and which are dead."""
-        k = max(self.layer, 1) - 1  # layer l's units compute z_l from z_{l−1}
-        with torch.no_grad():
-            tr = self.net.trajectory(self.unit_mesh, preactivations=True)
-        assert tr.preactivations is not None
-        width = self.net.field.widths[k + 1]
-        pre = tr.preactivations[k][:, :width]  # (sample, unit)
-        act = self.net.field.activation(pre).numpy()  # (sample, unit)
-        r = UNIT_MESH
-        maps = act.T.reshape(width, 1, r).repeat(r, 1) if self.d == 1 else act.T.reshape(
-            width, r, r)  # fmt: skip
-        params = self.net.field.layer_parameters(k)
-        W = params[0].detach()[0].numpy()  # (unit, input)
-        b = params[1].detach()[0].numpy() if len(params) > 1 else np.zeros(width)
-        return {
-            "layer": k + 1,
-            "maps": encode(maps),
-            "weights": [[_finite(float(v)) for v in row] for row in W],
-            "biases": [_finite(float(v)) for v in b],
-            "dead": None if dead is None else [bool(v) for v in dead[k, :width]],
-        }
 
     def _field(self, states: np.ndarray) -> dict[str, Any] | None:
         """The vector field f_l of the chosen layer on the plane of the first two chosen
