@@ -226,15 +226,18 @@ function niceTicks(lo, hi, n = 5) {
   return out;
 }
 
-function axes(ctx, c, lo, hi) { // ticks on the bottom and left edges of a square view
-  const px = toPx(c, lo, hi);
+function axes(ctx, c, lo, hi, ylo = lo, yhi = hi) { // ticks on the bottom and left edges
+  const label = (v) => String(Number(v.toPrecision(3)));
   ctx.save(); ctx.strokeStyle = "#444"; ctx.fillStyle = "#333"; ctx.font = "10px sans-serif"; ctx.lineWidth = 1;
   for (const v of niceTicks(lo, hi)) {
-    const x = px(v), y = px(v, true), label = String(Number(v.toPrecision(3)));
+    const x = (v - lo) / (hi - lo) * c.width;
     ctx.beginPath(); ctx.moveTo(x, c.height); ctx.lineTo(x, c.height - 5); ctx.stroke();
-    ctx.fillText(label, x + 2, c.height - 3);
+    ctx.fillText(label(v), x + 2, c.height - 3);
+  }
+  for (const v of niceTicks(ylo, yhi)) {
+    const y = (yhi - v) / (yhi - ylo) * c.height;
     ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(5, y); ctx.stroke();
-    ctx.fillText(label, 7, y + 3);
+    ctx.fillText(label(v), 7, y + 3);
   }
   ctx.restore();
 }
@@ -309,7 +312,7 @@ function drawCurve1d(c, ctx, f) { // 1-D regression: the network's curve and the
   ctx.strokeStyle = "#222"; ctx.lineWidth = 2; ctx.beginPath();
   for (let j = 0; j < r; j++) { const x = s.lo + (s.hi - s.lo) * j / (r - 1); let v = p[j]; if ($("discretize").checked) v = Math.round(v); j ? ctx.lineTo(X(x), Y(v)) : ctx.moveTo(X(x), Y(v)); }
   ctx.stroke();
-  axes(ctx, c, s.lo, s.hi);
+  axes(ctx, c, s.lo, s.hi, ylo, yhi);
 }
 
 function drawGrid() {
