@@ -129,10 +129,19 @@ def test_a_multiclass_network_has_a_softmax_and_a_regression_one_an_identity_rea
     p = decode(k4.frame()["probs"])
     assert p.shape == (8, 8, 4)
     np.testing.assert_allclose(p.sum(-1), 1, atol=1e-5)
+    k4.train(steps=20)
+    f4 = k4.frame()
+    m = np.array(f4["confusion"])  # rows true, columns predicted, on the test set
+    with torch.no_grad():
+        pred = k4.net(k4.Xt).argmax(-1)
+    want = np.zeros((4, 4), dtype=int)
+    np.add.at(want, (k4.yt.numpy(), pred.numpy()), 1)
+    np.testing.assert_array_equal(m, want)
+    assert np.trace(m) / m.sum() == pytest.approx(f4["accuracy"])
     reg = Session(Settings(problem="regression", dataset="surface", **SMALL))
     assert reg.net.spec.readout == "identity" and reg.net.spec.out_features == 1
     f = reg.frame()
-    assert f["accuracy"] is None and f["train_accuracy"] is None
+    assert f["accuracy"] is None and f["train_accuracy"] is None and f["confusion"] is None
     with torch.no_grad():
         mse = float(((reg.net(reg.X) - reg.y) ** 2).mean())
     assert f["train_loss"] == pytest.approx(mse, rel=1e-5)

@@ -322,6 +322,13 @@ class Session:
                 scores.append(float(_losses.data_loss(out[:, part], t, name)[0]))
                 acc = _losses.logit_accuracy(logits[:, part], t.unsqueeze(0), name)
                 scores.append(None if acc is None else float(acc[0]))
+            confusion = None
+            if not self.regression:  # test set: rows the true class, columns the predicted
+                lt = logits[0, sl[1]]
+                pred = (lt[:, 0] > 0).long() if lt.shape[1] == 1 else lt.argmax(-1)
+                k = max(self.classes, 2)
+                cells = self.yt.long() * k + pred
+                confusion = torch.bincount(cells, minlength=k * k).reshape(k, k).tolist()
             mask = None
             if self.settings.activation == "relu":
                 hidden = net.field.widths[1:]
@@ -344,6 +351,7 @@ class Session:
             "probs": probs,
             "train": scores[0], "train_acc": scores[1], "test": scores[2], "test_acc": scores[3],
             "mask": mask,
+            "confusion": confusion,
             "units_pre": pre_k,
             "n": n + nt,
         }  # fmt: skip
@@ -392,6 +400,7 @@ class Session:
             "train_accuracy": v["train_acc"],
             "train_loss": _finite(train),
             "test_loss": _finite(test),
+            "confusion": v["confusion"],
             "components": list(comps),
         }
         if self.state_width >= 3:

@@ -210,8 +210,22 @@ function onFrame(msg) {
   $("train-loss").textContent = num(msg.train_loss); $("test-loss").textContent = num(msg.test_loss);
   $("accuracy").textContent = msg.accuracy === null || msg.accuracy === undefined ? "n/a" : msg.accuracy.toFixed(3);
   $("train-acc").textContent = msg.train_accuracy === null || msg.train_accuracy === undefined ? "n/a" : msg.train_accuracy.toFixed(3);
+  drawConfusion(msg.confusion);
   $("dead").textContent = msg.dead === null ? `n/a (${state.setup.settings.activation})` : `${msg.dead} / ${msg.units}`;
   draw();
+}
+
+function drawConfusion(m) { // the test set's confusion matrix: rows true, columns predicted
+  const t = $("confusion");
+  t.textContent = "";
+  if (!m) return;
+  const head = t.insertRow(); head.insertCell().textContent = "true \\ predicted";
+  m.forEach((_, j) => { head.insertCell().textContent = j; });
+  m.forEach((row, i) => {
+    const tr = t.insertRow(); tr.insertCell().textContent = i;
+    const n = row.reduce((a, b) => a + b, 0) || 1;
+    row.forEach((v, j) => { const c = tr.insertCell(); c.textContent = v; c.className = i === j ? "hit" : ""; c.style.opacity = 0.35 + 0.65 * v / n; });
+  });
 }
 
 // ------------------------------------------------------------------ drawing helpers
