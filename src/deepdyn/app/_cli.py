@@ -11,8 +11,14 @@ from typing import Annotated
 import typer
 
 
-def playground(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> None:
-    """Serve the playground at http://host:port until interrupted; ``open_browser`` opens it.
+def playground(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    open_browser: bool = False,
+    store: str | None = None,
+) -> None:
+    """Serve the playground at http://host:port until interrupted; ``open_browser`` opens it;
+    ``store``: the run store folder where the page's **store network** keeps networks.
 
     Raises:
         ValueError: ``port`` is not in 1 … 65535, or ``host`` is empty.
@@ -39,10 +45,15 @@ def playground(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = F
             allowed += [socket.gethostname(), socket.getfqdn()]
         else:
             allowed.append(host)
-    url = f"http://{host}:{port}/"
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    print(f"deepdyn playground on {url.rstrip('/')}  (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(allowed_hosts=allowed), host=host, port=port, log_level="warning")
+    app = create_app(allowed_hosts=allowed, store=store)
+    # no permessage-deflate: compressing megabytes of base64 floats per frame costs more CPU
+    # than the loopback bytes it saves
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_per_message_deflate=False)
 
 
 def playground_command(
@@ -53,8 +64,10 @@ def playground_command(
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the page in the default browser.")
     ] = False,
+    store: Annotated[
+        str,
+        typer.Option("--store", envvar="DEEPDYN_STORE", help="Run store for 'store network'."),
+    ] = "deepdyn-runs",
 ) -> None:
     """Watch a network deform the plane, live, in the browser."""
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"deepdyn playground on http://{shown}:{port}  (Ctrl-C stops it)")
-    playground(host=host, port=port, open_browser=open_browser)
+    playground(host=host, port=port, open_browser=open_browser, store=store)

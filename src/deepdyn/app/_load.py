@@ -1,6 +1,6 @@
 """Measuring the playground as a user sees it: a server in a background thread and WebSocket
-clients that train and count the frames they receive (issue 7, Build 4; used by the load test
-and benchmarks/playground.py)."""
+clients that train, count the frames they receive and time a pause (used by the load test and
+benchmarks/playground.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 def background_server(app: FastAPI, *, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``app`` with uvicorn in a daemon thread; yields its base URL, stops it on exit."""
     port = free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error"))
+    # no permessage-deflate: compressing megabytes of base64 floats costs more than it saves
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="error", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -55,10 +59,13 @@ def rss_bytes() -> int:
     return 0
 
 
-async def _client(url: str, settings: dict[str, Any], seconds: float) -> dict[str, Any]:
+async def _client(
+    url: str, settings: dict[str, Any], seconds: float, pause: bool = False
+) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
     frames, first_step, last_step, errors = 0, None, 0, []
+    paused: dict[str, float] = {}
     gaps: list[float] = []
     t_first = t_last = 0.0
     async with connect(url.replace("http", "ws", 1) + "/ws", max_size=2**26) as ws:
@@ -87,7 +94,24 @@ async def _client(url: str, settings: dict[str, Any], seconds: float) -> dict[st
                 last_step = msg["step"]
             last = t
         elapsed = time.perf_counter() - start
-    return {
+        if pause:  # time the pause: until training stopped (state) and its frame arrived
+            sent = time.perf_counter()
+            await ws.send(json.dumps({"type": "pause"}))
+            while "frame" not in paused:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+                now = time.perf_counter() - sent
+                if msg["type"] == "state" and not msg["running"]:
+                    paused.setdefault("stopped", now)
+                if msg["type"] == "frame" and "stopped" in paused:
+                    paused["frame"] = now
+                    paused["step"] = msg["step"]
+            await asyncio.sleep(0.3)  # no training frame may follow the pause
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.3))
+                    if msg["type"] == "frame" and msg["step"] != paused["step"]:
+                        errors.append(f"a frame of step {msg['step']} after the pause")
+    out: dict[str, Any] = {
         "frames": frames,
         "rate": (frames - 1) / (t_last - t_first) if frames > 1 else 0.0,
         "elapsed": elapsed,
@@ -95,17 +119,23 @@ async def _client(url: str, settings: dict[str, Any], seconds: float) -> dict[st
         "steps": last_step,
         "errors": errors,
     }
+    if pause:
+        out["pause_seconds"] = paused["stopped"]
+        out["pause_frame_seconds"] = paused["frame"]
+    return out
 
 
-def measure(url: str, settings: dict[str, Any], *, sessions: int = 1, seconds: float = 5.0
-            ) -> list[dict[str, Any]]:  # fmt: skip
+def measure(url: str, settings: dict[str, Any], *, sessions: int = 1, seconds: float = 5.0,
+            pause: bool = False) -> list[dict[str, Any]]:  # fmt: skip
     """Open ``sessions`` sockets at once, each training ``settings`` for ``seconds``; per
     session: live frames received, frames per second (between the first and the last live
-    frame), the longest gap between frames (s), the
-    last training step and any error messages."""
+    frame), the longest gap between frames (s), the last training step and any error
+    messages; with ``pause``, then a pause: the seconds until the server says training
+    stopped (``pause_seconds``) and until the frame of the stopped state arrived
+    (``pause_frame_seconds``)."""
 
     async def all_clients() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(_client(url, settings, seconds)
+        return list(await asyncio.gather(*(_client(url, settings, seconds, pause)
                                            for _ in range(sessions))))  # fmt: skip
 
     return asyncio.run(all_clients())

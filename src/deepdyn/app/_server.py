@@ -1,8 +1,9 @@
 """The playground server: FastAPI app with the static page, a small JSON API and one WebSocket
-per page that drives a :class:`~deepdyn.app._session.Session` (issue 7).
+per page that drives a :class:`~deepdyn.app._session.Session`.
 
 Training runs in a worker thread in chunks of ``chunk_seconds``; the event loop only awaits it
-and sends frames, so it never blocks. The run task of a socket is cancelled when the socket
+and sends frames, so it never blocks. ``pause`` sets the session's halt flag, so the chunk in
+flight stops after its current step. The run task of a socket is cancelled when the socket
 closes. At most ``max_sessions`` sockets are served at once (each with a bounded snapshot
 memory); a further one is closed with code 1013 and a message. No file access, no pickle, no
 eval: messages are JSON, validated by pydantic.
@@ -30,12 +31,20 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from deepdyn.app._session import Session
-from deepdyn.app._settings import LIMITS, Settings, export_config
+from deepdyn.app._data import parse_points, points_csv
+from deepdyn.app._session import Diverged, Session
+from deepdyn.app._settings import (
+    CLASSIFICATION_SETS,
+    LIMITS,
+    PAGE_ONLY,
+    REGRESSION_SETS,
+    Settings,
+    export_config,
+)
 
 
 class ExportRequest(BaseModel):
@@ -46,22 +55,73 @@ class ExportRequest(BaseModel):
     steps: Annotated[int, Field(ge=1, le=10**7)] = 1000
 
 
+class PointsRequest(BaseModel):
+    """POST /api/points: CSV text of x,y,label lines and the problem it is for."""
+
+    model_config = ConfigDict(extra="forbid")
+    csv: Annotated[str, Field(max_length=60_000)]
+    problem: Literal["classification", "regression"] = "classification"
+
+
 class Message(BaseModel):
     """A WebSocket message from the page."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["configure", "start", "pause", "step", "reset", "replay", "export"]
+    type: Literal["configure", "start", "pause", "step", "reset", "replay", "export", "view",
+                  "data", "store"]  # fmt: skip
     settings: Settings | None = None
     steps: Annotated[int, Field(ge=1, le=1000)] = 10
     index: Annotated[int, Field(ge=0, le=10**6)] = 0
+    layer: Annotated[int, Field(ge=0, le=100)] | None = None
+    components: Annotated[list[Annotated[int, Field(ge=0, le=15)]],
+                          Field(min_length=3, max_length=3)] | None = None  # fmt: skip
+    csv: Annotated[str, Field(max_length=60_000)] | None = None
+    points: Annotated[list[Annotated[list[float], Field(min_length=3, max_length=3)]],
+                      Field(max_length=2000)] | None = None  # fmt: skip
+
+
+def _what(err: Any) -> str:
+    """What a pydantic error means, in the words of the page."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "extra_forbidden":
+        return "is not a setting (GET /api/options lists them)"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "must be a finite number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind == "missing":
+        return "is missing"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be an object of name: value pairs"
+    if kind in ("too_short", "too_long"):
+        return f"must have {ctx.get('min_length', ctx.get('max_length'))} items"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    if kind == "value_error":
+        return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return str(err.get("msg", "is invalid")).lower()
 
 
 def _line(err: Any) -> str:
-    """One pydantic error as one line: where, what (with the valid range), what was given."""
-    where = ".".join(str(p) for p in err.get("loc", ())) or "message"
+    """One validation error as one line: which setting, what it must be, what was given."""
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+    where = ".".join(loc) or ("settings" if err.get("type") == "value_error" else "message")
     got = repr(err.get("input"))
-    got = got if len(got) <= 80 else got[:77] + "..."
-    return f"{where}: {err.get('msg', 'invalid')} (got {got})".replace("\n", " ")
+    got = got if len(got) <= 60 else got[:57] + "..."
+    text = _what(err)
+    if err.get("type") == "value_error":
+        return text.replace("\n", " ")
+    return f"{where} {text} (got {got})".replace("\n", " ")
 
 
 def _error_line(e: ValidationError) -> str:
@@ -100,7 +160,9 @@ class Playground:
         chunk_seconds: float,
         allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
         step_budget: float = 30.0,
+        store: str | os.PathLike[str] | None = None,
     ) -> None:
+        self.store = store
         self.max_sessions = max_sessions
         self.snapshot_bytes = snapshot_bytes
         self.chunk_seconds = chunk_seconds
@@ -122,14 +184,16 @@ def create_app(
     *,
     max_sessions: int = 16,
     snapshot_bytes: int = 8 * 2**20,
-    chunk_seconds: float = 0.05,
+    chunk_seconds: float = 0.04,
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     step_budget: float = 30.0,
+    store: str | os.PathLike[str] | None = None,
 ) -> FastAPI:
     """The playground app. ``max_sessions``: concurrent sockets; ``snapshot_bytes``: the
     scrubber's memory per session; ``chunk_seconds``: training time between frames;
     ``allowed_hosts``: the names the ``Host`` header may carry (port aside); ``step_budget``:
-    the longest a ``step`` request trains, in seconds."""
+    the longest a ``step`` request trains, in seconds; ``store``: the run store folder where
+    the page's **store** keeps trained networks (None: storing is off)."""
     if not 1 <= max_sessions <= 1000:
         raise ValueError(f"max_sessions must be in 1 … 1000, got {max_sessions}")
     if not 0.001 <= chunk_seconds <= 5:
@@ -142,6 +206,7 @@ def create_app(
         chunk_seconds=chunk_seconds,
         allowed_hosts=allowed_hosts,
         step_budget=step_budget,
+        store=store,
     )
 
     @contextlib.asynccontextmanager
@@ -149,7 +214,7 @@ def create_app(
         yield
         pg.executor.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="deepdyn playground", version="1", lifespan=lifespan)
+    app = FastAPI(title="deepdyn playground", version="2", lifespan=lifespan)
     app.state.playground = pg
 
     @app.middleware("http")
@@ -173,11 +238,28 @@ def create_app(
     def index() -> str:
         return (static / "index.html").read_text(encoding="utf-8")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        svg = (static / "favicon.svg").read_bytes()
+        return Response(content=svg, media_type="image/svg+xml")
+
     @app.get("/api/options")
     def options() -> dict[str, Any]:
-        """The choices, defaults and limits of every setting."""
+        """The choices, defaults and limits of every setting: the page builds its form from
+        them. ``datasets`` names the data sets of each problem; ``page_only`` the settings
+        that change only the drawing."""
         schema = Settings.model_json_schema()
-        return {"defaults": Settings().model_dump(), "limits": LIMITS, "schema": schema}
+        return {
+            "defaults": Settings().model_dump(),
+            "limits": LIMITS,
+            "schema": schema,
+            "datasets": {
+                "classification": list(CLASSIFICATION_SETS),
+                "regression": list(REGRESSION_SETS),
+            },
+            "page_only": list(PAGE_ONLY),
+            "store": pg.store is not None,
+        }
 
     @app.get("/api/health")
     def health() -> dict[str, int]:
@@ -195,6 +277,16 @@ def create_app(
             return export_config(req.settings, req.steps)
         except ValueError as e:
             raise HTTPException(status_code=422, detail=str(e)) from None
+
+    @app.post("/api/points")
+    def points(req: PointsRequest) -> dict[str, Any]:
+        """Check CSV text of x,y,label lines: the number of points, or 422 with the reason."""
+        try:
+            rows = parse_points(req.csv, req.problem)
+        except ValueError as e:
+            raise HTTPException(status_code=422, detail=str(e)) from None
+        labels = sorted({int(v) for v in rows[:, 2].tolist()})
+        return {"points": len(rows), "classes": labels if req.problem == "classification" else None}
 
     @app.websocket("/ws")
     async def socket(ws: WebSocket) -> None:
@@ -229,6 +321,7 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
     """The message loop of one socket; the run task is cancelled when it ends."""
     session: Session | None = None
     runner: asyncio.Task[None] | None = None
+    points: Any = None  # the user's own points (sample, 3), kept across reconfigurations
     send_lock = asyncio.Lock()
 
     async def send(msg: dict[str, Any]) -> None:
@@ -237,24 +330,37 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
 
     async def stop() -> None:
         nonlocal runner
+        if session is not None:
+            session.halt.set()  # the chunk in flight ends after its current step
         if runner is not None:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
             runner = None
 
+    async def diverged(s: Session, e: Diverged) -> None:
+        await send({"type": "error", "message": str(e),
+                    "diverged": {"step": e.step, "hint": e.hint}})  # fmt: skip
+        await send(await pg.call(s.current))  # where it stopped: the last finite state
+        await send({"type": "state", "running": False})
+
     async def run(s: Session) -> None:
         while True:
             try:
                 frame = await pg.call(s.advance, seconds=pg.chunk_seconds)
+            except Diverged as e:
+                await diverged(s, e)
+                return
             except ValueError as e:
                 await send({"type": "error", "message": str(e)})
                 await send({"type": "state", "running": False})
                 return
+            if s.halt.is_set() or frame is None:
+                return
             await send(frame)
 
     async def build(settings: Settings) -> Session:
-        s = await pg.call(Session, settings, snapshot_bytes=pg.snapshot_bytes)
+        s = await pg.call(Session, settings, snapshot_bytes=pg.snapshot_bytes, points=points)
         await send(s.setup())
         await send(await pg.call(s.current))
         return s
@@ -263,17 +369,27 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
         """``steps`` training steps in chunks of about ``chunk_seconds`` (pause cancels between
         chunks), within ``step_budget`` seconds; then the frame."""
         start, done, chunk = time.perf_counter(), 0, 1
-        while done < steps:
+        while done < steps and not s.halt.is_set():
             if time.perf_counter() - start > pg.step_budget:
                 await send({"type": "error", "message": (
                     f"step stopped after {pg.step_budget:g} s at step {s.step} ({done} of "
                     f"{steps} steps): ask for fewer steps or use a smaller setting")})  # fmt: skip
                 break
             clock = time.perf_counter()
-            done += await pg.call(_train, s, min(chunk, steps - done))
+            try:
+                done += await pg.call(_train, s, min(chunk, steps - done))
+            except Diverged as e:
+                await diverged(s, e)
+                return
             per_step = (time.perf_counter() - clock) / max(chunk, 1)
             chunk = max(1, int(pg.chunk_seconds / max(per_step, 1e-6)))
         await send(await pg.call(s.current))
+
+    def launch(coro: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        pg.tasks.add(task)
+        task.add_done_callback(pg.tasks.discard)
+        return task
 
     try:
         while True:
@@ -303,31 +419,73 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                     session = await build(settings)
                     await send({"type": "state", "running": False})
                     continue
+                if msg.type == "data":
+                    base = msg.settings or (session.settings if session else Settings())
+                    new = await pg.call(_points, msg, base.problem)
+                    await stop()
+                    points = new
+                    settings = base.model_copy(update={"dataset": "custom"})
+                    session = await build(Settings.model_validate(settings.model_dump()))
+                    await send({"type": "data", "points": len(new), "csv": points_csv(new)})
+                    await send({"type": "state", "running": False})
+                    continue
                 if session is None:
                     session = await build(msg.settings or Settings())
                 if msg.type == "start" and (runner is None or runner.done()):
-                    runner = asyncio.create_task(run(session))
-                    pg.tasks.add(runner)
-                    runner.add_done_callback(pg.tasks.discard)
+                    session.halt.clear()
+                    runner = launch(run(session))
                     await send({"type": "state", "running": True})
                 elif msg.type == "pause":
-                    await stop()  # the chunk in flight finishes: show where training stopped
-                    await send(await pg.call(session.current))
+                    session.halt.set()  # training stops after the step in flight
+                    await asyncio.sleep(0)
+                    while session.training.is_set():
+                        await asyncio.sleep(0.005)
+                    await send({"type": "state", "running": False})  # stopped: say so at once
+                    await stop()
+                    await send(await pg.call(session.current))  # and show where it stopped
                     await send({"type": "state", "running": False})
                 elif msg.type == "step" and (runner is None or runner.done()):
-                    runner = asyncio.create_task(run_steps(session, msg.steps))
-                    pg.tasks.add(runner)
-                    runner.add_done_callback(pg.tasks.discard)
+                    session.halt.clear()
+                    runner = launch(run_steps(session, msg.steps))
                 elif msg.type == "replay":
                     await send(await pg.call(_replay, session, msg.index))
+                elif msg.type == "view":
+                    await pg.call(_view, session, msg.layer, msg.components)
+                    if runner is None or runner.done():
+                        await send(await pg.call(session.current))
                 elif msg.type == "export":
                     await send({"type": "export", **export_config(session.settings, session.step)})
+                elif msg.type == "store":
+                    if pg.store is None:
+                        raise ValueError("storing is off: start the playground with --store FOLDER")
+                    stored = await pg.call(_store, session, pg.store)
+                    await send({"type": "stored", **stored})
             except ValueError as e:
                 await send({"type": "error", "message": str(e)})
     except WebSocketDisconnect:
         pass
     finally:
         await stop()
+
+
+def _points(msg: Message, problem: str) -> Any:
+    """The points of a ``data`` message: CSV text or [x, y, label] rows."""
+    if msg.csv is not None:
+        return parse_points(msg.csv, problem)
+    rows = msg.points or []
+    return parse_points("\n".join(",".join(repr(v) for v in row) for row in rows), problem)
+
+
+def _view(s: Session, layer: int | None, components: list[int] | None) -> None:
+    with s.lock:
+        s.set_view(layer, components)
+
+
+def _store(s: Session, path: Any) -> dict[str, Any]:
+    from deepdyn.app._store import store_session
+
+    with s.lock:
+        return store_session(s, path)
 
 
 async def _receive(ws: WebSocket) -> str | None:
