@@ -259,7 +259,7 @@ def run_fixed(
             pres.append(pre)
 
         def f(u: torch.Tensor, l: int = l) -> torch.Tensor:
-            return field.forward(l, u)  # no nn.Module hooks: called once or more per layer
+            return field(l, u)
 
         z_next = sch.step(f, z, h[l], fz=fz, z_prev=z_prev, h_prev=h[l - 1] if l else None)
         z_prev, z = z, z_next
@@ -304,7 +304,7 @@ def run_ode(
         grid = torch.tensor([a, *inner, b], dtype=z0.dtype, device=z0.device)
 
         def rhs(t: torch.Tensor, y: torch.Tensor, l: int = l) -> torch.Tensor:
-            return field.forward(l, y)  # no nn.Module hooks on a solver's many evaluations
+            return field(l, y)  # through nn.Module's call, so forward hooks see every evaluation
 
         kwargs: dict[str, Any] = {"rtol": rtol, "atol": atol, "method": solver}
         if options:
