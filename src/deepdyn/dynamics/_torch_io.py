@@ -9,11 +9,12 @@ are read, with the same θ, as a :class:`~deepdyn.Network` and its :class:`~deep
 * **a residual stack**: an optional lift (``Linear`` d → C, or ``ConstantPad1d((0, C − d), 0)``),
   then blocks z ↦ z + h f(z) with f a chain ``Linear–σ`` (perceptron field, thesis eq. 5.1),
   ``Linear–σ–Linear`` (bottleneck, eq. 5.5; with a bias on the second Linear the field
-  ``mlp`` with q = 2, or ``bottleneck_bias`` where there is no ``mlp``) or ``Linear–σ–Linear–σ …`` (a q-layer block, Def. 8.2.1), then the readout
-  as for an MLP. The blocks are :class:`ResidualBlock` (what :meth:`Network.to_torch` writes) or
-  the user's own class, described by an adapter: ``residual={MyBlock: lambda b: (b.h, [b.lin,
-  "tanh"])}`` returns the step h and the chain (modules, or activation names for an activation
-  applied in ``forward``).
+  ``mlp`` with q = 2, or ``bottleneck_bias`` where there is no ``mlp``) or
+  ``Linear–σ–Linear–σ …`` (a q-layer block, Def. 8.2.1), then the readout as for an MLP. The
+  blocks are :class:`ResidualBlock` (what :meth:`Network.to_torch` writes) or the user's own
+  class, described by an adapter: ``residual={MyBlock: lambda b: (b.h, [b.lin, "tanh"])}``
+  returns the step h and the chain (modules, or activation names for an activation applied in
+  ``forward``).
 
 A module it cannot read gets a one-line ValueError naming the layer and what is supported.
 """
