@@ -39,6 +39,11 @@ NETS = {
     "mlp-widths": lambda: deepdyn.MLP(
         2, [5, 7, 3], 3, activation="tanh", init="normal", scale=1.3, dtype=D, seed=1
     ),
+    "mlp-relu": lambda: deepdyn.MLP(2, 6, 3, activation="relu", init="he", dtype=D, seed=7),
+    "resnet-leaky": lambda: deepdyn.ResNet(2, 3, 4, activation="leaky_relu", dtype=D, seed=8),
+    "resnet-sigmoid": lambda: deepdyn.ResNet(
+        2, 2, 4, activation="sigmoid", scale=3.0, dtype=D, seed=9
+    ),
     "mlp-3in": lambda: deepdyn.MLP(3, 6, 4, activation="softplus", dtype=D, seed=2),
     "resnet-euler-h": lambda: deepdyn.ResNet(2, 4, 5, h=[0.1, 0.3, 0.2, 0.5, 0.1], dtype=D, seed=3),
     "resnet-rk4-bottleneck": lambda: deepdyn.ResNet(

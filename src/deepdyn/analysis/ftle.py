@@ -11,7 +11,8 @@ grid separate the classes of a narrow trained network; for wide networks the con
 
 The Jacobian ∂z_l/∂x (C_l × d) is carried forward layer by layer: its d columns are the tangents
 of the unit input directions, pushed through each layer's step by forward-mode differentiation
-(``torch.func.jvp``, batched over the tangents), renormalized at every layer with the scale
+(``torch.func.jvp``, batched over the tangents; for ``map`` and ``euler`` perceptron layers the
+tangent map σ' ⊙ A T is written out), renormalized at every layer with the scale
 carried in logarithms (deep products neither overflow nor underflow). σ_max² is the largest
 eigenvalue of the d × d Gram matrix (closed form for d ≤ 2). Cost: about (1 + d) forward passes.
 Schemes whose layers are not one-step maps (``leapfrog``, ``ode``) are differentiated through
@@ -30,6 +31,7 @@ from matplotlib.axes import Axes
 
 from deepdyn import _checks
 from deepdyn.dynamics import Network
+from deepdyn.dynamics._activations import LEAKY_SLOPE
 
 
 def _top_eig(G: torch.Tensor) -> torch.Tensor:
@@ -68,6 +70,42 @@ def _push(
     return out[0], tang  # the primal does not depend on the tangent: vmap only expands it
 
 
+# σ'(pre) from the pre-activation p and the output y = σ(p), for the fast path
+_DERIVATIVES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "tanh": lambda p, y: 1 - y * y,
+    "sigmoid": lambda p, y: y * (1 - y),
+    "relu": lambda p, y: (p > 0).to(p.dtype),
+    "leaky_relu": lambda p, y: torch.where(p > 0, 1.0, LEAKY_SLOPE).to(p.dtype),
+    "softplus": lambda p, y: torch.sigmoid(p),
+    "identity": lambda p, y: torch.ones_like(p),
+}
+
+
+def _fast_step(net: Network, l: int) -> Callable[..., tuple[torch.Tensor, torch.Tensor]] | None:
+    """Layer l of a ``map`` or ``euler`` perceptron network with its tangent map written out
+    (z' = σ(Az + b) or z + h σ(Az + b); T' = σ' ⊙ AT or T + h σ' ⊙ AT), or None when the layer
+    is of another kind (then forward-mode differentiation does it)."""
+    if net.scheme.name not in ("map", "euler") or net.field.kind != "perceptron":
+        return None
+    (sub,) = net.field.sublayers(l)
+    deriv = _DERIVATIVES.get(sub.act_name)
+    if deriv is None:
+        return None
+    W = sub.weight.transpose(1, 2).unsqueeze(0)  # (1, ensemble, in, out)
+    h = net._h[l]
+
+    def step(z: torch.Tensor, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        p = sub.pre(z)
+        y = sub.act(p)
+        AT = torch.matmul(T, W) * deriv(p, y)  # (tangent, ensemble, sample, out)
+        if net.scheme.name == "map":
+            return y, AT
+        c = h if isinstance(h, float) else h.to(z.dtype)  # (ensemble, 1, 1) per member
+        return z + c * y, T + c * AT
+
+    return step
+
+
 def _chunk_ftle(net: Network, xe: torch.Tensor, want: list[int], whole: bool) -> torch.Tensor:
     """(rows, ensemble, sample) float64: log σ_max of ∂z_l/∂x for l in ``want`` (and of
     ∂logits/∂x last when ``whole``), not yet divided by the horizon."""
@@ -86,11 +124,15 @@ def _chunk_ftle(net: Network, xe: torch.Tensor, want: list[int], whole: bool) ->
         z, T = _push(net.lift, xe, T0)
         last = max(want) if want else net.depth
         for l in range(last if not whole else net.depth):
+            fast = _fast_step(net, l)
+            if fast is not None:
+                z, T = fast(z, T)
+            else:
 
-            def layer(u: torch.Tensor, l: int = l) -> torch.Tensor:
-                return net.layer_step(l, u)
+                def layer(u: torch.Tensor, l: int = l) -> torch.Tensor:
+                    return net.layer_step(l, u)
 
-            z, T = _push(layer, z, T)
+                z, T = _push(layer, z, T)
             scale = T.pow(2).sum(dim=(0, 3)).sqrt().clamp_min(tiny)  # (ensemble, sample)
             T = T / scale[None, :, :, None]
             log_scale = log_scale + scale.to(torch.float64).log()

@@ -9,11 +9,12 @@ are read, with the same θ, as a :class:`~deepdyn.Network` and its :class:`~deep
 * **a residual stack**: an optional lift (``Linear`` d → C, or ``ConstantPad1d((0, C − d), 0)``),
   then blocks z ↦ z + h f(z) with f a chain ``Linear–σ`` (perceptron field, thesis eq. 5.1),
   ``Linear–σ–Linear`` (bottleneck, eq. 5.5; with a bias on the second Linear the field
-  ``bottleneck_bias``) or ``Linear–σ–Linear–σ …`` (a q-layer block, Def. 8.2.1), then the readout
-  as for an MLP. The blocks are :class:`ResidualBlock` (what :meth:`Network.to_torch` writes) or
-  the user's own class, described by an adapter: ``residual={MyBlock: lambda b: (b.h, [b.lin,
-  "tanh"])}`` returns the step h and the chain (modules, or activation names for an activation
-  applied in ``forward``).
+  ``mlp`` with q = 2, or ``bottleneck_bias`` where there is no ``mlp``) or
+  ``Linear–σ–Linear–σ …`` (a q-layer block, Def. 8.2.1), then the readout as for an MLP. The
+  blocks are :class:`ResidualBlock` (what :meth:`Network.to_torch` writes) or the user's own
+  class, described by an adapter: ``residual={MyBlock: lambda b: (b.h, [b.lin, "tanh"])}``
+  returns the step h and the chain (modules, or activation names for an activation applied in
+  ``forward``).
 
 A module it cannot read gets a one-line ValueError naming the layer and what is supported.
 """
@@ -35,8 +36,11 @@ def _bottleneck_bias(c_in: int, c_out: int, m: int, q: int, act: str) -> Layout:
     return [(c_in, m, act, True), (m, c_out, "identity", True)]
 
 
-if "bottleneck_bias" not in FIELDS:
-    # A₂σ(A₁z + b₁) + b₂: the residual MLP block as PyTorch users write it (nn.Linear has a bias).
+# A₂σ(A₁z + b₁) + b₂: the residual MLP block as PyTorch users write it (nn.Linear has a bias).
+# Where the library has the field "mlp" (q affine maps, the last without σ) it is that field with
+# q = 2; otherwise it is registered here as "bottleneck_bias".
+AFFINE_BOTTLENECK = "mlp" if "mlp" in FIELDS else "bottleneck_bias"
+if AFFINE_BOTTLENECK not in FIELDS:
     register_field(FieldKind("bottleneck_bias", _bottleneck_bias))
 
 # torch activation modules deepdyn reads, and the deepdyn activation each one is
@@ -310,7 +314,7 @@ def _field_of(chain: Sequence[nn.Module | str], where: str) -> tuple[str, int | 
     if pattern == ["Linear", "σ", "Linear"]:
         w = lins[0].out_features
         b = lins[1].bias
-        kind = "bottleneck" if b is None or not bool((b != 0).any()) else "bottleneck_bias"
+        kind = "bottleneck" if b is None or not bool((b != 0).any()) else AFFINE_BOTTLENECK
         return kind, (w if w != c else None), 2, act
     if pattern == ["Linear", "σ"] * len(lins) and len(lins) >= 2:
         inner = {lin.out_features for lin in lins[:-1]}
