@@ -39,6 +39,9 @@ def playground(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = F
             allowed += [socket.gethostname(), socket.getfqdn()]
         else:
             allowed.append(host)
+    from deepdyn._threads import apply as apply_threads
+
+    apply_threads()  # small networks train faster on one torch thread (docs/performance.md)
     url = f"http://{host}:{port}/"
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
