@@ -64,6 +64,15 @@ StoreOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Recompute even when a finished run is stored.")
 ]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        metavar="N",
+        help="Torch threads (default: DEEPDYN_THREADS, else 1: small problems run faster on "
+        "one, see docs/performance.md; 0: torch's own default).",
+    ),
+]
 
 
 def _out() -> Console:
@@ -129,6 +138,16 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
             raise ValueError(f'--set "{item}" must look like key=value, e.g. --set depth=8')
         overrides[key.strip()] = value
     return overrides
+
+
+def _set_threads(threads: int | None) -> None:
+    """Torch threads by deepdyn's policy (``deepdyn/_threads.py``): ``--threads``, else
+    DEEPDYN_THREADS, else what the environment chose (OMP_NUM_THREADS), else one."""
+    from deepdyn import _threads
+
+    if threads is not None and threads < 0:
+        raise ValueError(f"--threads must be 0 (torch's default) or more, got {threads}")
+    _threads.apply(threads)
 
 
 def _read_spec(path: Path) -> NetworkSpec:
@@ -216,6 +235,7 @@ def run(
         bool,
         typer.Option("--replace", help="Replace OUT/ID when it holds another run of this entry."),
     ] = False,
+    threads: ThreadsOption = None,
 ) -> None:
     """Run one entry: compute its arrays, store them, draw its figure (or reuse a stored run).
 
@@ -237,6 +257,7 @@ def run(
     rid = run_id(experiment.id, config, deepdyn_version())
     experiments.check_out(out, experiment.id, rid, replace=replace)  # before any work
     runs = Store(store)
+    _set_threads(threads)
     with _progress_bar() as bar:
         stored = runs.run(experiment, config, force=force, progress=_task(bar, experiment.id))
     result = _copy_entry(stored, out, replace)
@@ -295,6 +316,7 @@ def reproduce(
             help="Entries computed at once, in separate processes [default: one per core].",
         ),
     ] = None,
+    threads: ThreadsOption = None,
 ) -> None:
     """Run the whole catalogue and write the report (index.html); stored runs are reused."""
     from deepdyn import experiments
@@ -302,6 +324,7 @@ def reproduce(
 
     _check_out(out)
     runs = Store(store)
+    _set_threads(threads)
     with _progress_bar() as bar:
         results = experiments.reproduce(
             out,
@@ -402,6 +425,7 @@ def sweep_(
     tls_key: Annotated[
         Path | None, typer.Option("--tls-key", help="TLS: this client's key, if not in --tls-cert.")
     ] = None,
+    threads: ThreadsOption = None,
 ) -> None:
     """Run one entry over the Cartesian product of config values; stored runs are reused.
 
@@ -423,6 +447,8 @@ def sweep_(
         probe(cluster, timeout=_PROBE_SECONDS, security=tls)
     elif tls is not None:
         raise ValueError("--tls-* options need --cluster tls://HOST:PORT")
+    if cluster is None and workers == 1:
+        _set_threads(threads)  # inline: this process computes (workers get theirs in sweep)
     try:
         with _progress_bar() as bar:
             items = sweep(
@@ -438,6 +464,7 @@ def sweep_(
                 force=force,
                 progress=_task(bar, f"sweep {experiment.id}"),
                 security=tls,
+                threads=threads if workers > 1 else None,
             )
     except KeyboardInterrupt:
         stored = sum(runs.lookup(experiment.id, c) is not None for c in configs)

@@ -45,6 +45,9 @@ def playground(
             allowed += [socket.gethostname(), socket.getfqdn()]
         else:
             allowed.append(host)
+    from deepdyn._threads import apply as apply_threads
+
+    apply_threads()  # small networks train faster on one torch thread (docs/performance.md)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     print(f"deepdyn playground on {url.rstrip('/')}  (Ctrl-C stops it)", flush=True)

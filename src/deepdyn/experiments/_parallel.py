@@ -1,4 +1,5 @@
-"""Catalogue entries computed side by side: one spawned process per core, one torch thread each.
+"""Catalogue entries computed side by side: one spawned process per core, each with its share
+of the cores' torch threads (one on two cores).
 
 Most entries are many small layers (a few microseconds of arithmetic per kernel, the rest
 Python and dispatch), which a second torch thread does not speed up; two entries at once on
@@ -26,13 +27,15 @@ def default_workers(entries: int) -> int:
     return max(1, min(os.cpu_count() or 1, entries))
 
 
-def _compute(store_path: str, experiment: Experiment, config: Any, force: bool) -> float:
+def _compute(
+    store_path: str, experiment: Experiment, config: Any, force: bool, threads: int
+) -> float:
     """In a worker: the entry's run into the store; returns its seconds."""
     import matplotlib
     import torch
 
     matplotlib.use("Agg")
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     return Store(store_path).run(experiment, config, force=force).seconds
 
 
@@ -73,11 +76,17 @@ def compute_entries(
     if workers < 2 or len(todo) < 2:
         return done
     todo.sort(key=lambda pair: -_estimate(store, pair[0]))
+    import torch
+
+    # each worker gets its share of the cores, never more threads than this process uses
+    threads = max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) // workers))
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {}
         for experiment, config in todo:
-            futures[pool.submit(_compute, str(store.path), experiment, config, force)] = experiment
+            futures[pool.submit(_compute, str(store.path), experiment, config, force, threads)] = (
+                experiment
+            )
             report = (progress or {}).get(experiment.id)
             if report is not None:
                 report(0, 1, "queued in a worker process")

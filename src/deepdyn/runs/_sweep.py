@@ -26,13 +26,13 @@ import datetime
 import itertools
 import math
 import multiprocessing
-import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from deepdyn import _threads
 from deepdyn._checks import one_line
 from deepdyn.runs._cluster import connect
 from deepdyn.runs._defaults import GROUP_SIZE
@@ -208,19 +208,24 @@ def _inline(store_path: str, experiment: Experiment, figures: bool) -> Submit:
     return run
 
 
-def worker_threads(workers: int) -> int:
-    """Torch threads for each of ``workers`` local processes: their share of the cores."""
-    return max(1, (os.cpu_count() or 1) // workers)
+def worker_threads(workers: int, threads: int | None = None) -> int:
+    """Torch threads for each of ``workers`` local processes: ``threads`` when given, else
+    deepdyn's policy (``deepdyn/_threads.py``: ``DEEPDYN_THREADS``, else one thread)."""
+    if threads is None:
+        return _threads.worker_threads(workers)
+    return threads or _threads.share(workers)  # 0: torch's own default, i.e. their share
 
 
-def _pool(store_path: str, experiment: Experiment, figures: bool, workers: int) -> Submit:
+def _pool(
+    store_path: str, experiment: Experiment, figures: bool, workers: int, threads: int | None
+) -> Submit:
     def run(tasks: list[list[tuple[int, Any]]]) -> Iterable[list[_Outcome]]:
         context = multiprocessing.get_context("spawn")
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
-            threads = worker_threads(workers)
+            threads_each = worker_threads(workers, threads)
             futures = {
-                pool.submit(run_task, store_path, experiment, task, figures, threads): task
+                pool.submit(run_task, store_path, experiment, task, figures, threads_each): task
                 for task in tasks
             }
             for future in concurrent.futures.as_completed(futures):
@@ -287,6 +292,7 @@ def sweep(
     force: bool = False,
     progress: Progress | None = None,
     security: Any = None,
+    threads: int | None = None,
 ) -> list[SweepItem]:
     """Run every config of ``expand_grid(experiment, grid, ...)`` into ``store``; in grid order.
 
@@ -300,6 +306,9 @@ def sweep(
         progress: ``progress(done, total, message)``, called once per stored config.
         security: a ``distributed.Security`` for a ``tls://`` cluster (see ``_cluster.security``);
             a cluster runs the pickled tasks it is sent: use only one you trust.
+        threads: torch threads of each local worker process (default: ``DEEPDYN_THREADS``, else
+            one, see docs/performance.md); inline (``workers=1``), a given count is set in this
+            process, and without one this process's threads are left as they are.
 
     Interrupting (KeyboardInterrupt) cancels the tasks not yet done; what was stored stays.
     """
@@ -307,6 +316,7 @@ def sweep(
         raise ValueError(f"workers must be at least 1, got {workers}")
     if group_size < 1:
         raise ValueError(f"group_size must be at least 1, got {group_size}")
+    _threads.requested(threads)  # a bad count (or DEEPDYN_THREADS) fails before any work
     configs = expand_grid(experiment, grid, seeds=seeds, quick=quick)
     if cluster is None and workers > 1:
         check_main_guard(workers)  # spawned workers re-import the main script
@@ -314,7 +324,7 @@ def sweep(
     with store.index.session():  # one index connection for the whole sweep (see _index.py)
         statuses, errors, numbers = _sweep(
             experiment, configs, store, version, workers, cluster, group_size, figures, force,
-            progress, security,
+            progress, security, threads,
         )  # fmt: skip
     return [
         SweepItem(config, run_id(experiment.id, config, version), status or "failed", err, vals)
@@ -334,6 +344,7 @@ def _sweep(
     force: bool,
     progress: Progress | None,
     security: Any,
+    threads: int | None,
 ) -> tuple[list[str | None], list[str | None], list[dict[str, float]]]:
     """The body of ``sweep`` (inside its index session): each config's status, error, numbers."""
     total = len(configs)
@@ -380,9 +391,11 @@ def _sweep(
         submit = _dask(path, experiment, figures, cluster, security)
         slots = max(1, workers)
     elif workers > 1:
-        submit = _pool(path, experiment, figures, workers)
+        submit = _pool(path, experiment, figures, workers, threads)
         slots = workers
     else:
+        if threads is not None:
+            _threads.apply(threads)
         submit = _inline(path, experiment, figures)
         slots = 1
 
