@@ -30,6 +30,7 @@ from deepdyn.dynamics._invariant import is_batch_invariant as is_batch_invariant
 from deepdyn.dynamics._invariant import padded as padded
 from deepdyn.dynamics._network import Layer as Layer
 from deepdyn.dynamics._network import Network as Network
+from deepdyn.dynamics._padded import pad_ensemble as pad_ensemble
 from deepdyn.dynamics._schemes import SCHEMES as SCHEMES
 from deepdyn.dynamics._schemes import SOLVERS as SOLVERS
 from deepdyn.dynamics._schemes import Scheme as Scheme
@@ -81,6 +82,7 @@ __all__ = [
     "build",
     "from_torch",
     "is_batch_invariant",
+    "pad_ensemble",
     "padded",
     "register_activation",
     "register_field",

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 
 from deepdyn import _checks
 from deepdyn.analysis import loglog_fit
-from deepdyn.dynamics import MLP
+from deepdyn.dynamics import MLP, pad_ensemble
+from deepdyn.dynamics._padded import ZERO_AT_ZERO
 from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import fit
 
@@ -92,29 +93,35 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             X = _grid(name, cfg.train_1d if name == "sin1d" else cfg.train_2d)
             Xt = _grid(name, cfg.test_1d if name == "sin1d" else cfg.test_2d)
             y, yt = target(name, X), target(name, Xt)
-            for k, width in enumerate(cfg.widths):
-                net = MLP(
-                    X.shape[1],
-                    width,
-                    1,
-                    activation=act,
-                    readout="identity",
-                    init="he",
-                    bias_init="normal",
-                    ensemble=S,
-                    seed=cfg.seed + 1000 * k,
-                )
+            # every width's ensemble (seeds as members) in one zero-padded ensemble: each
+            # member trains exactly as its network alone (dynamics/_padded.py), in one fit
+            nets = [
+                MLP(X.shape[1], width, 1, activation=act, readout="identity", init="he",
+                    bias_init="normal", ensemble=S, seed=cfg.seed + 1000 * k)
+                for k, width in enumerate(cfg.widths)
+            ]  # fmt: skip
+            if act in ZERO_AT_ZERO:
+                net, rows = pad_ensemble(nets)
                 fit(net, X, y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
                 with torch.no_grad():
-                    diff = (net(Xt) - yt).abs()[..., 0]  # (ensemble, sample)
+                    out_t = net(Xt)
+                    out_plot = net(x_plot) if name == "sin1d" else out_t
+                outs = [(out_t[r], out_plot[r]) for r in rows]
+            else:  # σ(0) ≠ 0: padding would not stay zero, one fit per width
+                outs = []
+                for one in nets:
+                    fit(one, X, y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
+                    with torch.no_grad():
+                        outs.append((one(Xt), one(x_plot) if name == "sin1d" else one(Xt)))
+            for k, width in enumerate(cfg.widths):
+                diff = (outs[k][0] - yt).abs()[..., 0]  # (ensemble, sample)
                 rms[i, j, k] = diff.pow(2).mean(-1).sqrt().numpy()
                 sup[i, j, k] = diff.max(-1).values.numpy()
                 best = int(np.argmin(rms[i, j, k]))
-                with torch.no_grad():
-                    if name == "sin1d":
-                        curves[i, k] = net(x_plot)[best, :, 0].numpy()
-                    elif k == W - 1:
-                        err2d[i] = diff[best].reshape(n2, n2).numpy()
+                if name == "sin1d":
+                    curves[i, k] = outs[k][1][best, :, 0].numpy()
+                elif k == W - 1:
+                    err2d[i] = diff[best].reshape(n2, n2).numpy()
                 count(f"{act} {name} N={width}")
     best_rms = rms.min(-1)  # (activation, target, width)
     slopes = np.zeros((A, T))

@@ -110,6 +110,12 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
                                                   resolution=cfg.resolution)  # fmt: skip
         arrays[f"grid_{arch}"] = viz.deform_grid(member, grid).rename(rename)
         arrays[f"states_{arch}"] = viz.propagate(member, X).rename(rename)
+        if arch == "mlp_tanh":  # Fig 10.3 / 10.4: the same net from each seed (two drawn)
+            arrays["levels_seeds"] = xr.concat(
+                [viz.level_sets(net.member(k), lo=-cfg.window, hi=cfg.window,
+                                resolution=cfg.resolution) for k in range(E)],
+                dim="ensemble",
+            )  # fmt: skip
     ds = xr.Dataset(
         {
             "accuracy": (("arch", "ensemble"), acc),
@@ -128,7 +134,9 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
 
 def figure(ds: xr.Dataset) -> Figure:
     archs = list(ds["arch"].values)
-    fig, axes = plt.subplots(len(archs), 6, figsize=(21, 3.5 * len(archs)))
+    seeds_row = "levels_seeds" in ds
+    rows = len(archs) + int(seeds_row)
+    fig, axes = plt.subplots(rows, 6, figsize=(21, 3.5 * rows))
     X, y = ds["X"].values, ds["y"].values
     L = int(ds.attrs["resnet_depth"])
     for r, arch in enumerate(archs):
@@ -154,6 +162,18 @@ def figure(ds: xr.Dataset) -> Figure:
         if s.shape[-1] > 2:
             for ax in row[1:]:
                 ax.set_xlabel("components 1, 2 of 3", fontsize=8)
+    if seeds_row:  # Fig 10.3 and 10.4: two seeds of the tanh MLP 2×4
+        row = axes[-1]
+        levels = ds["levels_seeds"]
+        acc = ds["accuracy"].sel(arch="mlp_tanh").values
+        seeds = ds["seed"].values
+        shown = min(2, levels.sizes["ensemble"])
+        for k in range(shown):
+            viz.draw_level_sets(row[k], levels.isel(ensemble=k), X=X, labels=y, size=2)
+            row[k].set_title(f"tanh MLP 2×4, seed {int(seeds[k])} (Fig 10.{3 + k})\n"
+                             f"train acc {acc[k]:.3f}", fontsize=9)  # fmt: skip
+        for ax in row[shown:]:
+            ax.set_axis_off()
     fig.tight_layout()
     return fig
 
@@ -181,7 +201,9 @@ EXPERIMENT = register(
             "deformation, level sets and input propagation … ResNet with ReLU / tanh, 2 neurons "
             "per layer and 50 hidden layers'. Here: one row per architecture (best of the "
             "seeds by final loss): level sets with the 1000 ring samples, the input grid at "
-            "three layers, the data at the last layer, and the flow lines across layers."
+            "three layers, the data at the last layer, and the flow lines across layers; the last "
+            "row: the tanh MLP's level sets from the first two seeds (Fig 10.3 and 10.4: the "
+            "same architecture and data, different initializations)."
         ),
         config=Config,
         run=run,
