@@ -30,7 +30,8 @@ def affine(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     if is_batch_invariant():
         return invariant_affine(z, weight, bias)
     if weight.shape[0] == 1:  # one network: the plain GEMM (addmm), forward and backward
-        return torch.nn.functional.linear(z[0], weight[0], None if bias is None else bias[0])[None]
+        b = None if bias is None else bias.squeeze(0)  # views: a reshape backward, no scatter
+        return torch.nn.functional.linear(z.squeeze(0), weight.squeeze(0), b).unsqueeze(0)
     if max(weight.shape[1:]) > COMPONENT_MAJOR_MAX_WIDTH:  # wide: row-major z Aᵀ
         if bias is None:
             return torch.bmm(z, weight.transpose(1, 2))

@@ -161,11 +161,11 @@ class Field(nn.Module):
         if z.shape[0] == 1 and len(subs) > 1 and not is_batch_invariant():
             # one network, several sub-layers: drop the ensemble axis once, not per sub-layer
             # (fewer autograd nodes on a solver's many evaluations)
-            u = z[0]
+            u = z.squeeze(0)  # views, not selects: their backward is a reshape, not a scatter
             for sub in subs:
-                b = None if sub.bias is None else sub.bias[0]
-                u = sub.act(nn.functional.linear(u, sub.weight[0], b))
-            return u[None]
+                b = None if sub.bias is None else sub.bias.squeeze(0)
+                u = sub.act(nn.functional.linear(u, sub.weight.squeeze(0), b))
+            return u.unsqueeze(0)
         if torch.is_grad_enabled():
             for sub in subs:
                 z = sub.act(sub.pre(z))

@@ -23,8 +23,7 @@ from matplotlib.figure import Figure
 
 from deepdyn import _checks
 from deepdyn.data import oscillation_function
-from deepdyn.dynamics import MLP, Network, pad_ensemble
-from deepdyn.dynamics._padded import ZERO_AT_ZERO
+from deepdyn.dynamics import MLP
 from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
 from deepdyn.train import fit
 
@@ -67,7 +66,7 @@ def crossings(y: torch.Tensor, level: float = 0.5) -> torch.Tensor:
     return (s[..., 1:] != s[..., :-1]).sum(-1)
 
 
-def grid_regions(net: Network, x: torch.Tensor) -> torch.Tensor:
+def grid_regions(net: MLP, x: torch.Tensor) -> torch.Tensor:
     """Activation regions of a ReLU (or leaky ReLU) MLP met along a sorted 1-D grid.
 
     x: (sample, 1) → (ensemble,).
@@ -97,34 +96,29 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     cross = np.zeros(shape, dtype=np.int64)
     regions = np.full(shape, np.nan)  # defined for piecewise-linear σ only
     count = ProgressCounter(progress, len(cfg.depths) * len(cfg.widths))
-    Xe = X.expand(M * S, -1, -1)  # (ensemble, sample, input)
     for i, L in enumerate(cfg.depths):
-        nets = [
-            MLP(1, C, L, activation=cfg.activation, readout="identity", init="he",
-                bias_init="normal", ensemble=M * S, seed=cfg.seed + 100_000 * i + 1000 * j)
-            for j, C in enumerate(cfg.widths)
-        ]  # fmt: skip
-        if cfg.activation in ZERO_AT_ZERO:
-            # every width of this depth in one zero-padded ensemble: each member trains
-            # exactly as its network alone (dynamics/_padded.py), in one fit instead of W
-            big, rows = pad_ensemble(nets)
-            W = len(cfg.widths)
-            fit(big, X.expand(W * M * S, -1, -1), Y.repeat(W, 1, 1), loss="mse",
-                optimizer="adam", lr=cfg.lr, steps=cfg.steps)  # fmt: skip
-            parts: list[tuple[Network, slice]] = [(big, r) for r in rows]
-        else:  # σ(0) ≠ 0: the padding would not stay zero, one fit per width
-            for one in nets:
-                fit(one, Xe, Y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
-            parts = [(one, slice(None)) for one in nets]
-        for j, (net, r) in enumerate(parts):
+        for j, C in enumerate(cfg.widths):
+            net = MLP(
+                1,
+                C,
+                L,
+                activation=cfg.activation,
+                readout="identity",
+                init="he",
+                bias_init="normal",
+                ensemble=M * S,
+                seed=cfg.seed + 100_000 * i + 1000 * j,
+            )
+            Xe = X.expand(M * S, -1, -1)  # (ensemble, sample, input)
+            fit(net, Xe, Y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
             with torch.no_grad():
-                final = (net(X)[r] - Y).pow(2).mean((-1, -2))  # (ensemble,)
-                yf = net(xf)[r][..., 0]  # (ensemble, fine)
+                final = (net(Xe) - Y).pow(2).mean((-1, -2))  # (ensemble,)
+                yf = net(xf)[..., 0]  # (ensemble, fine)
             loss[i, j] = final.reshape(M, S).numpy()
             cross[i, j] = crossings(yf).reshape(M, S).numpy()
             if cfg.activation in ("relu", "leaky_relu"):
-                regions[i, j] = grid_regions(net, xf)[r].reshape(M, S).numpy()
-            count(f"L={L} C={cfg.widths[j]}")
+                regions[i, j] = grid_regions(net, xf).reshape(M, S).numpy()
+            count(f"L={L} C={C}")
     reached = loss < cfg.epsilon
     return xr.Dataset(
         {
