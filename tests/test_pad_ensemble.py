@@ -49,3 +49,18 @@ def test_networks_that_differ_in_more_than_width_are_refused():
         pad_ensemble([a, b])
     with pytest.raises(ValueError, match="σ\\(0\\) = 0"):
         pad_ensemble([dd.MLP(2, 3, 2, activation="sigmoid")])
+
+
+def test_unpad_copies_the_trained_members_back():
+    from deepdyn.dynamics import unpad
+
+    nets = [dd.ResNet(2, w, 3, activation="tanh", lift="pad", ensemble=2, seed=w, dtype=D)
+            for w in (2, 3)]  # fmt: skip
+    padded, rows = pad_ensemble(nets)
+    x = torch.randn(30, 2, dtype=D)
+    y = (x[:, 0] > 0).to(D)
+    dd.fit(padded, x, y, optimizer="adam", lr=0.05, steps=20)
+    unpad(padded, rows, nets)
+    with torch.no_grad():
+        for net, r in zip(nets, rows):
+            assert torch.allclose(net(x), padded(x)[r], rtol=0, atol=1e-12)

@@ -31,6 +31,7 @@ from deepdyn.dynamics._invariant import padded as padded
 from deepdyn.dynamics._network import Layer as Layer
 from deepdyn.dynamics._network import Network as Network
 from deepdyn.dynamics._padded import pad_ensemble as pad_ensemble
+from deepdyn.dynamics._padded import unpad as unpad
 from deepdyn.dynamics._schemes import SCHEMES as SCHEMES
 from deepdyn.dynamics._schemes import SOLVERS as SOLVERS
 from deepdyn.dynamics._schemes import Scheme as Scheme
@@ -92,4 +93,5 @@ __all__ = [
     "run_ode",
     "scheme",
     "spec_fields",
+    "unpad",
 ]

@@ -73,3 +73,15 @@ def pad_ensemble(nets: Sequence[Network]) -> tuple[Network, list[slice]]:
                 target[index] = small
             start += net.members
     return out, rows
+
+
+def unpad(padded: Network, rows: Sequence[slice], nets: Sequence[Network]) -> None:
+    """Copy the (trained) θ of ``padded`` back into ``nets``, the networks it was made from
+    by :func:`pad_ensemble` (``rows`` as it returned them), each cut to its own widths."""
+    if len(rows) != len(nets):
+        raise ValueError(f"unpad: {len(rows)} row blocks for {len(nets)} networks")
+    big = dict(padded.named_parameters())
+    with torch.no_grad():
+        for net, r in zip(nets, rows):
+            for name, small in net.named_parameters():
+                small.copy_(big[name][(r, *(slice(0, n) for n in small.shape[1:]))])

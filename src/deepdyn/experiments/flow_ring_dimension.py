@@ -20,6 +20,7 @@ what it costs on finite samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,7 +30,7 @@ from matplotlib.figure import Figure
 
 import deepdyn
 from deepdyn import _checks, viz
-from deepdyn.dynamics import Network
+from deepdyn.dynamics import Network, pad_ensemble, unpad
 from deepdyn.experiments import Experiment, Progress, register
 from deepdyn.experiments import flow_common as fc
 from deepdyn.runs import keep_networks
@@ -87,8 +88,10 @@ def _build(cfg: Config, model: str) -> Network:
         return deepdyn.MLP(2, 2, cfg.mlp_depth, activation="relu", init="normal", ensemble=E,
                            seed=seeds, dtype=D)  # fmt: skip
     width = 3 if model == "resnet3" else 2
-    return deepdyn.ResNet(2, width, cfg.depth, T=cfg.T, activation="tanh", ensemble=E,
-                          seed=seeds, dtype=D)  # fmt: skip
+    # lift "pad" (at width 2 it appends nothing: the identity) so that the two ResNets differ
+    # only in width and train as one zero-padded ensemble (dynamics/_padded.py)
+    return deepdyn.ResNet(2, width, cfg.depth, T=cfg.T, activation="tanh", lift="pad",
+                          ensemble=E, seed=seeds, dtype=D)  # fmt: skip
 
 
 def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
@@ -102,10 +105,22 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     best = np.zeros(M, dtype=int)
     grid = viz.grid_lines(cfg.lines, 100, lo=-1.0, hi=1.0)
     trained: dict[str, Network] = {}
+    # resnet2 and resnet3 differ only in width: one fit of both, zero-padded to width 3 (each
+    # member trains exactly as its network alone), then each copied back
+    pair = [_build(cfg, "resnet2"), _build(cfg, "resnet3")]
+    both, rows = pad_ensemble(pair)
+    j = MODELS.index("resnet2")
+    span: dict[str, Any] = {"steps": cfg.steps, "lr": cfg.lr, "progress": progress,
+                            "total": M * cfg.steps}  # fmt: skip
+    joint = fc.train(both, X, y, offset=j * cfg.steps, label="resnet2, resnet3", **span)
+    unpad(both, rows, pair)
     for i, model in enumerate(MODELS):
-        net = trained[model] = _build(cfg, model)
-        losses[i] = fc.train(net, X, y, steps=cfg.steps, lr=cfg.lr, progress=progress,
-                             offset=i * cfg.steps, total=M * cfg.steps, label=model)  # fmt: skip
+        if model in ("resnet2", "resnet3"):
+            net = trained[model] = pair[model == "resnet3"]
+            losses[i] = joint[:, rows[model == "resnet3"]]
+        else:
+            net = trained[model] = _build(cfg, model)
+            losses[i] = fc.train(net, X, y, offset=i * cfg.steps, label=model, **span)
         if model == "ode2":  # trained through rk4 steps, analysed as the exact flow of its θ
             net = net.with_scheme("ode", solver="dopri5", options=None, rtol=1e-7, atol=1e-9)
         acc[i], train_acc[i] = fc.accuracy(net, Xt, yt), fc.accuracy(net, X, y)
