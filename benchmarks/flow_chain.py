@@ -23,8 +23,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
+
+from tree_compare import child_seconds  # benchmarks/ is this script's folder
 
 CHILD = r"""
 import json, sys, time, torch
@@ -56,10 +56,7 @@ print(json.dumps(sorted(times)[len(times) // 2] / L * 1e3))
 
 
 def _time(tree: str, args: list[str]) -> float:
-    env = {**os.environ, "PYTHONPATH": tree}
-    out = subprocess.run([sys.executable, "-c", CHILD, *args], env=env,
-                         capture_output=True, text=True, check=True)  # fmt: skip
-    return float(out.stdout.strip().splitlines()[-1])
+    return child_seconds(tree, CHILD, args)
 
 
 def main() -> None:

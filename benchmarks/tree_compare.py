@@ -52,11 +52,17 @@ print(json.dumps(sorted(times)[len(times) // 2]))
 CASES = ("resnet-euler-f", "resnet-euler-fb", "resnet-heun-f", "resnet-heun-fb", "mlp-layer_map")
 
 
-def _time(tree: str, case: str, repeat: int) -> float:
+def child_seconds(tree: str, child: str, args: list[str]) -> float:
+    """Run the program ``child`` with ``args`` in a fresh process on the source tree ``tree``;
+    the last line it prints is a number (also used by flow_chain.py)."""
     env = {**os.environ, "PYTHONPATH": tree}
-    out = subprocess.run([sys.executable, "-c", CHILD, case, str(repeat)], env=env,
+    out = subprocess.run([sys.executable, "-c", child, *args], env=env,
                          capture_output=True, text=True, check=True)  # fmt: skip
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def _time(tree: str, case: str, repeat: int) -> float:
+    return child_seconds(tree, CHILD, [case, str(repeat)])
 
 
 def main() -> None:

@@ -90,9 +90,11 @@ def compute_entries(
     ``force``) in ``workers`` spawned processes, longest first as far as the store's history
     tells; returns the seconds of each entry computed. Failures are skipped silently: the
     caller's sequential pass recomputes them and reports the error."""
-    todo = [(e, c) for e, c in pairs if _portable(e) and (force or store.lookup(e.id, c) is None)]
     done: dict[str, float] = {}
-    if workers < 2 or len(todo) < 2:
+    if workers < 2 or len(pairs) < 2:  # nothing to share out: the caller computes in order
+        return done
+    todo = [(e, c) for e, c in pairs if _portable(e) and (force or store.lookup(e.id, c) is None)]
+    if len(todo) < 2:
         return done
     todo.sort(key=lambda pair: -_estimate(store, pair[0]))
     import torch
