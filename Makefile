@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup reproduce test lint typecheck browser bench docs clean catalogue
+.PHONY: setup reproduce test lint typecheck browser bench docs clean catalogue claims
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,11 @@ reproduce: $(STAMP)
 # regenerate it after adding or changing an entry (tests/test_front_door.py checks it).
 catalogue: $(STAMP)
 	$(BIN)/python -m deepdyn._catalogue
+
+# docs/theory-checks.md (the thesis item by item) and docs/theory-claims.md, generated from the
+# catalogue's claims; tests fail when they differ from the registry.
+claims: $(STAMP)
+	$(BIN)/python -c "from deepdyn.experiments._thesis_index import write_docs; write_docs()"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -68,5 +68,7 @@ def test_thesis_figures_entry_quick():
         assert n[f"derivative_vs_differences_{name}"] < 5e-3  # autograd = finite differences
     assert np.allclose(ds["activation"].sel(name="tanh"), np.tanh(ds["x"]), atol=1e-15)
     fig = entry.figure(ds)
-    assert len(fig.axes) == 8
+    assert len(fig.axes) == 10  # Fig 5.1 (two), 10.1 and seven schemes
+    titles = {ax.get_title().split(":")[0]: ax.get_title() for ax in fig.axes}
+    assert "leapfrog" in titles["Fig 7.4"] and "euler" in titles["Fig 7.3"]
     plt.close(fig)

@@ -19,6 +19,7 @@ from deepdyn.experiments._claims import (
 from deepdyn.experiments._describe import FieldInfo, describe
 from deepdyn.experiments._registry import catalogue, get, register, unregister
 from deepdyn.experiments._report import check_out, place_entry, reproduce, write_report
+from deepdyn.experiments._thesis_index import ITEMS, Item, index_html, index_markdown, labels
 from deepdyn.runs import (
     Experiment,
     Progress,
@@ -31,9 +32,11 @@ from deepdyn.runs import (
 )
 
 __all__ = [
+    "ITEMS",
     "Claim",
     "Experiment",
     "FieldInfo",
+    "Item",
     "Progress",
     "ProgressCounter",
     "ProgressFactory",
@@ -47,6 +50,9 @@ __all__ = [
     "copy_entry",
     "describe",
     "get",
+    "index_html",
+    "index_markdown",
+    "labels",
     "make_config",
     "place_entry",
     "register",
@@ -63,7 +69,7 @@ __all__ = [
 # ``"<name>"`` here, e.g. ``_ENTRY_MODULES = ("resnet_ode",)``, and run ``make catalogue``
 # (``deepdyn list``/``show`` read its metadata from deepdyn/catalogue.json, without torch).
 _ENTRY_MODULES: tuple[str, ...] = (  # thesis order
-    "thesis_figures",  # Fig 1.1, 3.1, 5.1, 7.1, 8.7, 8.8, 10.1 (no training)
+    "thesis_figures",  # Fig 1.1, 3.1, 5.1, 7.1, 7.3, 7.4, 8.7, 8.8, 10.1 (no training)
     "resnet_ode",  # §3, §5, §7.3
     "control_msa",  # §4
     "control_adjoint",  # §3-4, neural ODEs

@@ -16,6 +16,7 @@ from deepdyn._files import write_text
 from deepdyn.experiments._claims import claims_html
 from deepdyn.experiments._parallel import compute_entries, default_workers
 from deepdyn.experiments._registry import catalogue, get
+from deepdyn.experiments._thesis_index import index_html
 from deepdyn.runs import (
     Experiment,
     ProgressFactory,
@@ -44,7 +45,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .tables { display: flex; flex-wrap: wrap; align-items: flex-start; }
 table.claims { width: 100%; margin-right: 0; }
 td.verdict { font-weight: 600; white-space: nowrap; }
-td.confirmed, td.reproduced { color: #1a7f37; } td.refuted { color: #b42318; }
+td.confirmed, td.reproduced, td.implemented { color: #1a7f37; } td.refuted { color: #b42318; }
 td.corrected { color: #9a6700; } td.not { color: #666; }
 nav ol { columns: 2; font-size: 0.9rem; }
 """.strip()
@@ -129,7 +130,14 @@ def write_report(
         f'<span class="meta">(thesis {_e(get(r.experiment_id).reference)})</span></li>'
         for r in results
     )
-    nav = f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>" if results else ""
+    nav = (
+        f"<nav><h2>Contents</h2><ol>{toc}</ol>"
+        '<p><a href="#thesis-index">The thesis, item by item</a>: every figure and numbered '
+        "statement with its verdict</p></nav>"
+        if results
+        else ""
+    )
+    items = index_html({r.experiment_id: r.numbers for r in results}) if results else ""
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -143,6 +151,7 @@ def write_report(
 <h1>{_e(_TITLE)}</h1>
 <p class="meta">deepdyn {_e(deepdyn_version())} · {count} · {_e(mode)}</p>
 {nav}
+{items}
 {sections}
 </body>
 </html>

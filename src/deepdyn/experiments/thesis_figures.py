@@ -1,5 +1,5 @@
-"""Catalogue entry: the thesis' pictures that need no training (Fig 1.1, 3.1, 5.1, 7.1, 8.7,
-8.8, 10.1).
+"""Catalogue entry: the thesis' pictures that need no training (Fig 1.1, 3.1, 5.1, 7.1, 7.3,
+7.4, 8.7, 8.8, 10.1).
 
 Fig 5.1 is the activation functions of deepdyn (``deepdyn.dynamics.ACTIVATIONS``) on [−3, 3]
 with their derivatives (by autograd). Fig 10.1 is the rings of §10.1 alone: 1000 samples,
@@ -10,12 +10,17 @@ from the NetworkSpec of the architecture each caption describes:
 * Fig 3.1 — "a multilayer perceptron with dimension of the input 2, output dimension 1, a
   constant number of components 4";
 * Fig 7.1 — "a multilayer perceptron with dimension of the input 2, dimension of the blocks 2";
+* Fig 7.3, 7.4 — their captions repeat Fig 7.1's; they close §7.3, which derives ResNets as the
+  first-order difference of an ODE (eq. 7.8) and a second-order architecture from the central
+  second difference (eq. 7.9): drawn as those two, the ResNet with steps Δl = 1/L and the
+  second-order (leapfrog) network with its second skip;
 * Fig 8.7 — "the skip connections in ResNets" (a residual network of 2-layer blocks,
   Def. 8.2.1);
 * Fig 8.8 — "a ResNet with dimension of the input 2, dimension of the blocks 2".
 
-Fig 1.2, 2.1 (diagrams of concepts) and Fig 7.2 (a figure quoted from another paper) are not
-drawn: they show no computation.
+Fig 1.2 and 2.1 (diagrams of concepts) are not drawn: they show no computation. Fig 7.2 (a
+picture of the coordinate systems and the pullback metric the layers induce) is computed by
+the ``layers-geometry`` entry.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ SCHEMES_SHOWN = {
     "Fig 1.1": NetworkSpec(3, 4, 1, scheme="map", readout="identity"),
     "Fig 3.1": NetworkSpec(2, 4, 3, scheme="map"),
     "Fig 7.1": NetworkSpec(2, 2, 3, scheme="map"),
+    "Fig 7.3": NetworkSpec(2, 2, 3, T=1.0),
+    "Fig 7.4": NetworkSpec(2, 2, 3, scheme="leapfrog", T=1.0),
     "Fig 8.7": NetworkSpec(2, 2, 3, field="block", q=2),
     "Fig 8.8": NetworkSpec(2, 2, 3),
 }
@@ -80,8 +87,8 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
 
 def figure(ds: xr.Dataset) -> Figure:
     schemes = {k: NetworkSpec.from_dict(v) for k, v in json.loads(ds.attrs["schemes"]).items()}
-    fig = plt.figure(figsize=(20, 8.4))
-    grid = fig.add_gridspec(2, 4)
+    fig = plt.figure(figsize=(25, 8.4))
+    grid = fig.add_gridspec(2, 5)
     ax = fig.add_subplot(grid[0, 0])
     x = ds["x"].values
     for name in ds["name"].values:
@@ -101,7 +108,7 @@ def figure(ds: xr.Dataset) -> Figure:
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", s=5, edgecolors="none")
     ax.set_aspect("equal")
     ax.set_title(f"Fig 10.1: the rings, {len(y)} samples", fontsize=10)
-    cells = [grid[1, 1], grid[0, 2], grid[1, 2], grid[0, 3], grid[1, 3]]
+    cells = [grid[1, 1]] + [grid[r, c] for r in (0, 1) for c in (2, 3, 4)]
     for (name, spec), cell in zip(schemes.items(), cells):
         ax = fig.add_subplot(cell)
         s = viz.draw_architecture(ax, spec, title=False)
@@ -126,12 +133,14 @@ EXPERIMENT = register(
     Experiment(
         id="thesis-figures",
         title="The thesis' pictures without training: activations, the rings, schemes",
-        reference="Fig 1.1, 3.1, 5.1, 7.1, 8.7, 8.8, 10.1",
+        reference="Fig 1.1, 3.1, 5.1, 7.1, 7.3, 7.4, 8.7, 8.8, 10.1",
         caption=(
             "Fig 5.1: deepdyn's activation functions and their derivatives. Fig 10.1: the "
             "rings data alone (1000 samples, the disk inside the annulus). The architecture "
-            "schemes of Fig 1.1, 3.1, 7.1, 8.7 and 8.8, drawn by deepdyn.viz.draw_architecture "
-            "from the NetworkSpec each thesis caption describes: input x (orange), states z_l "
+            "schemes of Fig 1.1, 3.1, 7.1, 7.3, 7.4, 8.7 and 8.8 (7.3 and 7.4: the first- and "
+            "second-order architectures of eq. 7.8–7.9, as their place in §7.3 says), drawn by "
+            "deepdyn.viz.draw_architecture from the NetworkSpec each thesis caption describes: "
+            "input x (orange), states z_l "
             "(blue), the inner layers of a block (white), layer maps (grey), the lift (green), "
             "skip connections (blue arcs) and the readout to y (red)."
         ),
@@ -165,7 +174,14 @@ register_claims(
             "reproduced",
         ),
         Claim(
-            "Fig 1.2, 2.1: diagrams of concepts; Fig 7.2: quoted from another paper",
+            "Fig 7.3, 7.4: schemes closing §7.3 (captions as Fig 7.1's)",
+            "drawn as §7.3's first-order (ResNet, eq. 7.8) and second-order (leapfrog, eq. "
+            "7.9) architectures with steps Δl = 1/L",
+            "reproduced",
+        ),
+        Claim(
+            "Fig 1.2, 2.1: diagrams of concepts (the paradigms of supervised learning; how the "
+            "fields meet)",
             "nothing to compute",
             "not checkable",
         ),

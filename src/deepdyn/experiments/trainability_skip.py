@@ -203,9 +203,10 @@ register_claims(
     EXPERIMENT.id,
     [
         Claim(
-            "§8.2: skip connections keep gradients from vanishing in deep networks",
-            "first layer's gradient over the last one's, ResNets and q-layer block ResNets, "
-            "deepest L, after training",
+            "Def 8.2.1, §8.2: skip connections (z_l reads z_(l−q) directly) keep gradients "
+            "from vanishing in deep networks",
+            "first layer's gradient over the last one's, ResNets (q = 1) and q = 2 block "
+            "ResNets, deepest L, after training",
             "confirmed",
             (
                 "first_over_last_gradient_resnet_L100_trained",
