@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from deepdyn._files import write_text
 from deepdyn.experiments._claims import claims_html
+from deepdyn.experiments._names import readable, unit
 from deepdyn.experiments._parallel import compute_entries, default_workers
 from deepdyn.experiments._registry import catalogue, get
 from deepdyn.experiments._thesis_index import index_html
@@ -37,14 +38,18 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
        color: #222; line-height: 1.45; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-bottom: 0.2rem; }
 .meta { color: #666; font-size: 0.9rem; }
+td.name { color: #555; font-size: 0.85rem; }
 section { border-top: 1px solid #ddd; padding-top: 1rem; margin-top: 1.5rem; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 table { border-collapse: collapse; margin: 0.5rem 1.5rem 0.5rem 0; font-size: 0.9rem; }
 td, th { border: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .tables { display: flex; flex-wrap: wrap; align-items: flex-start; }
-table.claims { width: 100%; margin-right: 0; }
-td.verdict { font-weight: 600; white-space: nowrap; }
+table.claims { width: 100%; margin-right: 0; table-layout: fixed; }
+table.claims td { overflow-wrap: anywhere; vertical-align: top; }
+table.index th:nth-child(1) { width: 6.5rem; } table.index th:nth-child(2) { width: 30%; }
+table.index th:nth-child(3) { width: 8.5rem; }
+td.verdict { font-weight: 600; }
 td.confirmed, td.reproduced, td.implemented { color: #1a7f37; } td.refuted { color: #b42318; }
 td.corrected { color: #9a6700; } td.not { color: #666; }
 nav ol { columns: 2; font-size: 0.9rem; }
@@ -82,7 +87,11 @@ def _mode(experiment: Experiment, config: Any) -> str:
 def _section(result: Result, out_dir: Path) -> str:
     experiment = get(result.experiment_id)
     image = Path(os.path.relpath(result.figure_path, out_dir)).as_posix()
-    numbers = _rows([(k, _format_number(v)) for k, v in result.numbers.items()], num=True)
+    numbers = "".join(
+        f'<tr><th>{_e(k)}</th><td class="num">{_e(_format_number(v))}</td>'
+        f'<td>{_e(unit(k))}</td><td class="name">{_e(readable(k))}</td></tr>'
+        for k, v in result.numbers.items()
+    )
     config = _rows(
         [(k, _format_value(v)) for k, v in dataclasses.asdict(result.config).items()], num=False
     )
@@ -94,7 +103,8 @@ def _section(result: Result, out_dir: Path) -> str:
 <p>{_e(experiment.caption)}</p>
 {claims_html(experiment.id, result.numbers)}
 <div class="tables">
-<table><caption>key numbers</caption>{numbers}</table>
+<table><caption>key numbers</caption>
+<tr><th>key</th><th>value</th><th>unit</th><th>in words</th></tr>{numbers}</table>
 <table><caption>config</caption>{config}</table>
 </div>
 </section>"""

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deepdyn.experiments._claims import VERDICTS, Claim, all_claims, claims, status
+from deepdyn.experiments._claims import VERDICTS, Claim, _value, all_claims, claims, status
 
 # The kinds of numbered items, their canonical abbreviations and the words that name them.
 _KINDS = {
@@ -539,25 +539,38 @@ def index_markdown() -> str:
     return "\n".join(lines)
 
 
+def _where_html(it: Item, numbers: Mapping[str, Mapping[str, float]]) -> str:
+    e = html.escape
+    if it.verdict:
+        return e(it.where.replace("`", ""))
+    parts = []
+    for eid, c in carrying_claims(it):
+        nums = numbers.get(eid, {})
+        shown = "; ".join(f"{k} = {_value(nums[k])}" for k in c.numbers if k in nums)
+        link = f'<a href="#{e(eid)}">{e(eid)}</a>' if eid in numbers else e(eid)
+        parts.append(f"{link}: {e(c.measured)}" + (f" — {e(shown)}" if shown else ""))
+    return "<br>".join(parts) or e(row(it)[1].replace("`", ""))
+
+
 def index_html(numbers: Mapping[str, Mapping[str, float]]) -> str:
     """The report's table of every thesis item; ``numbers`` are the run's key numbers by entry
-    (entries not in it show their registered verdict, marked "not in this report")."""
+    (an item whose entries are not in the report shows their registered verdict, marked "not
+    in this report")."""
     rows = []
     for it in ITEMS:
-        verdict, where = row(it, numbers)
-        ran = [e for e in it.entries if e in numbers]
-        links = ", ".join(f'<a href="#{html.escape(e)}">{html.escape(e)}</a>' for e in ran)
-        missing = [e for e in it.entries if e not in numbers]
-        if missing:
-            verdict += " (not in this report)" if not ran else ""
-        where_html = html.escape(where.replace("`", ""))
+        verdict, _ = row(it, numbers)
+        if it.entries and not any(e in numbers for e in it.entries):
+            verdict += " (not in this report)"
         cls = html.escape(verdict.split()[0])
         rows.append(
             f"<tr><td>{html.escape(it.label)}</td><td>{html.escape(it.says)}</td>"
             f'<td class="verdict {cls}">{html.escape(verdict)}</td>'
-            f"<td>{links + ' — ' if links else ''}{where_html}</td></tr>"
+            f"<td>{_where_html(it, numbers)}</td></tr>"
         )
-    head = "<tr><th>item</th><th>what it says</th><th>verdict</th><th>where</th></tr>"
+    head = (
+        "<tr><th>item</th><th>what it says</th><th>verdict</th>"
+        "<th>where deepdyn checks it</th></tr>"
+    )
     return (
         '<section id="thesis-index"><h2>The thesis, item by item</h2>'
         f'<table class="claims index">{head}{"".join(rows)}</table></section>'
