@@ -5,7 +5,11 @@ and the report's table come from it."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +20,7 @@ matplotlib.use("Agg")
 import pytest
 
 import deepdyn.experiments as ex
+from deepdyn import _catalogue
 from deepdyn.experiments import _thesis_index as ti
 from deepdyn.runs import make_config, run_experiment
 
@@ -115,3 +120,73 @@ def test_report_has_the_index_with_this_runs_verdicts(tmp_path):
     assert '<a href="#thesis-figures">' in by_label["Fig 5.1"][1]
     assert by_label["Fig 8.1"][0].endswith("(not in this report)")
     assert by_label["Lemma 8.1.2"][0] == "confirmed"
+
+
+def test_the_thesis_file_matches_the_registry(tmp_path):
+    assert _catalogue.thesis_stale() is None, _catalogue.thesis_stale()
+    rows = _catalogue.read_thesis()
+    assert [r.label for r in rows] == [it.label for it in ex.ITEMS]
+    text = _catalogue.THESIS_FILE.read_text(encoding="utf-8")
+    assert _catalogue.render_thesis(rows) == text
+    stale = tmp_path / "thesis.json"
+    stale.write_text(_catalogue.render_thesis(rows[:-1]), encoding="utf-8")
+    problem = _catalogue.thesis_stale(stale)
+    assert problem is not None and _catalogue.COMMAND in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize(
+    ("query", "labels"),
+    [
+        ("Thm 8.1.2", ["Thm 8.1.2"]),
+        ("theorem 8.1.2", ["Thm 8.1.2"]),
+        ("thm8.1.2", ["Thm 8.1.2"]),
+        ("Prop. 6.2.1", ["Prop 6.2.1"]),
+        ("8.1.1", ["Def 8.1.1", "Lemma 8.1.1", "Prop 8.1.1", "Thm 8.1.1", "Cor 8.1.1"]),
+        ("fig d.2", ["Fig D.2"]),
+        ("9", ["Thm 9.1.1", "Def 9.1.1", "Thm 9.1.2", "Thm 9.1.3", "Thm 9.2.1"]),
+    ],
+)
+def test_items_are_found_by_any_usual_spelling(query, labels):
+    assert [r.label for r in _catalogue.find_thesis(query)] == labels
+
+
+def test_verdict_filters_and_unknown_items():
+    rows = _catalogue.read_thesis()
+    implemented = _catalogue.find_thesis("implemented", rows)
+    assert implemented and all(r.verdict == "implemented" for r in implemented)
+    with pytest.raises(ValueError, match=r'no thesis item matches "Thm 9\.9\.9"'):
+        _catalogue.find_thesis("Thm 9.9.9", rows)
+    with pytest.raises(ValueError, match="names no thesis item"):
+        _catalogue.find_thesis("Theorem of everything", rows)
+
+
+def test_deepdyn_thesis_prints_without_torch():
+    code = """
+import contextlib, io, json, sys
+from deepdyn.cli import main
+out = {}
+for argv in (["thesis"], ["thesis", "Fig 8.6"], ["thesis", "Thm 9.9.9"]):
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as e:
+            code = e.code
+    out[" ".join(argv)] = [code, buf.getvalue(), err.getvalue()]
+out["torch"] = "torch" in sys.modules
+print(json.dumps(out))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["torch"] is False
+    code, text, _ = out["thesis"]
+    assert code == 0 and "73 of 73" in text and "Thm 9.2.1" in text
+    code, text, _ = out["thesis Fig 8.6"]
+    assert code == 0 and "init-norms" in text and "verdict: corrected" in text
+    code, text, err = out["thesis Thm 9.9.9"]
+    assert code == 2 and text == "" and err.count("\n") == 1 and "Thm 9.9.9" in err

@@ -216,6 +216,54 @@ def show(
         console.print(part)
 
 
+@app.command("thesis")
+def thesis(
+    items: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[ITEM]...",
+            help='A label ("Thm 8.1.2", "Fig 8.3"), a chapter ("9", "C") or a verdict '
+            '("refuted", "corrected"); none: every item.',
+        ),
+    ] = None,
+) -> None:
+    """The thesis, item by item: every figure and numbered statement with its verdict and where
+    deepdyn checks it; one item in full with the claims that carry it."""
+    from rich.text import Text
+
+    rows = _catalogue.read_thesis()  # no torch: the generated index (deepdyn/_catalogue.py)
+    found: list[_catalogue.ThesisRow] = []
+    for query in items or []:
+        found += [r for r in _catalogue.find_thesis(query, rows) if r not in found]
+    console = _out()
+    if len(found) == 1:
+        r = found[0]
+        console.print(Text(f"{r.label} ({r.section}): {r.says}\nverdict: {r.verdict}"))
+        if not r.claims:
+            console.print(Text(r.where.replace("`", "")))
+        for c in r.claims:
+            keys = ", ".join(c.numbers) or "—"
+            console.print(
+                Text(
+                    f"\n{c.entry}: {c.statement}\n  measured: {c.measured}\n  key numbers: "
+                    f"{keys}\n  verdict: {c.verdict}  (deepdyn run {c.entry}; deepdyn show "
+                    f"{c.entry})"
+                )
+            )
+        return
+    shown = found if items else rows
+    if not shown:
+        console.print(f"no item of the thesis matches {' '.join(items or [])}", highlight=False)
+        return
+    table = Table(title=f"the thesis, item by item ({len(shown)} of {len(rows)})")
+    for column in ("item", "verdict", "what it says", "where"):
+        table.add_column(column, overflow="fold")
+    for r in shown:
+        where = ", ".join(dict.fromkeys(c.entry for c in r.claims)) or r.where.replace("`", "")
+        table.add_row(*(Text(x) for x in (r.label, r.verdict, r.says, where)))
+    console.print(table)
+
+
 @app.command()
 def run(
     experiment_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (deepdyn list).")],
