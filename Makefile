@@ -19,7 +19,7 @@ reproduce: $(STAMP)
 
 # deepdyn list/show read the catalogue's metadata from src/deepdyn/catalogue.json (no torch):
 # regenerate it after adding or changing an entry (tests/test_front_door.py checks it).
-catalogue: $(STAMP)
+catalogue: claims
 	$(BIN)/python -m deepdyn._catalogue
 
 # docs/theory-checks.md (the thesis item by item) and docs/theory-claims.md, generated from the
