@@ -300,7 +300,7 @@ register_claims(
             "an injective σ (ReLU layers are not). Measured on the trained 10-layer tanh MLP "
             "of width 2 (such a composition): λ_min/λ_max of its pullback metric "
             "g⁽⁰⁾ = JᵀJ over a 13 × 13 grid of [−2.5, 2.5]² — at most 1e-13 everywhere, 0 to "
-            "rounding at most points: J's singular values lie 10⁶–10⁸ apart or more, so the "
+            "rounding at most points: J's singular values lie at least 10⁶ apart, so the "
             "homeomorphism of exact arithmetic is numerically close to a collapse of the plane "
             "onto a curve, its inverse amplifying errors as much; the ResNet of the same shape "
             "keeps a median ratio of 0.34",
