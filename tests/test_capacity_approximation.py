@@ -34,11 +34,37 @@ def test_quick_run_figure_and_numbers(tmp_path):
         "rms_tanh_sin1d_N8",
         "slope_tanh_sincos2d",
         "rms_tanh_sincos2d_N8",
+        "rms_tanh_sin1d_N2",
+        "rms_tanh_sincos2d_N2",
+        "sup_tanh_sin1d_N8",
+        "sup_tanh_sincos2d_N8",
     }
     assert all(math.isfinite(v) for v in nums.values())
     fig = entry.figure(ds)
     fig.savefig(tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_narrow_rms_and_wide_sup_numbers_against_networks_trained_alone():
+    # the key numbers rms_…_N2 and sup_…_N8 of the padded joint fit, recomputed from each
+    # width's ensemble trained on its own and evaluated on the test grid here
+    cfg = _quick()
+    nums = entry.numbers(entry.run(cfg, None))
+    x, xt = entry._grid("sin1d", cfg.train_1d), entry._grid("sin1d", cfg.test_1d)
+    y, yt = entry.target("sin1d", x), entry.target("sin1d", xt)
+    err = {}
+    for k, width in enumerate(cfg.widths):
+        net = entry.MLP(1, width, 1, activation="tanh", readout="identity", init="he",
+                        bias_init="normal", ensemble=cfg.seeds,
+                        seed=cfg.seed + 1000 * k)  # fmt: skip
+        entry.fit(net, x, y, loss="mse", optimizer="adam", lr=cfg.lr, steps=cfg.steps)
+        with torch.no_grad():
+            err[width] = (net(xt) - yt).abs()[..., 0]  # (ensemble, sample)
+    rms_narrow = float(err[2].pow(2).mean(-1).sqrt().min())
+    sup_wide = float(err[8].max(-1).values.min())
+    assert nums["rms_tanh_sin1d_N2"] == pytest.approx(rms_narrow, rel=1e-3)
+    assert nums["sup_tanh_sin1d_N8"] == pytest.approx(sup_wide, rel=1e-3)
+    assert nums["sup_tanh_sin1d_N8"] >= nums["rms_tanh_sin1d_N8"]
 
 
 def test_targets_closed_form():

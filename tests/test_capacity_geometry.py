@@ -30,6 +30,25 @@ def test_quick_run_figure_and_numbers(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 10_000
 
 
+def test_metric_ratio_numbers_from_closed_form_eigenvalues():
+    # λ± = (tr ± √(tr² − 4 det)) / 2 of each 2 × 2 metric, independent of eigvalsh
+    cfg = dataclasses.replace(entry.Config(), **entry.EXPERIMENT.quick)
+    ds = entry.run(cfg, None)
+    nums = entry.numbers(ds)
+    ratio = {}
+    for name in entry.MODELS:
+        g = ds[f"metric_{name}"].values
+        tr, det = g[:, 0, 0] + g[:, 1, 1], g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
+        root = np.sqrt(np.maximum(tr**2 - 4 * det, 0.0))
+        ratio[name] = np.maximum((tr - root) / 2, 0.0) / ((tr + root) / 2)
+    assert nums["metric_ratio_max_mlp"] == pytest.approx(ratio["mlp"].max(), abs=1e-10)
+    assert nums["metric_ratio_median_resnet"] == pytest.approx(
+        np.median(ratio["resnet"]), rel=1e-6, abs=1e-10
+    )
+    assert nums["metric_ratio_min_resnet"] == pytest.approx(ratio["resnet"].min(), abs=1e-10)
+    assert 0 <= nums["metric_ratio_min_resnet"] <= nums["metric_ratio_median_resnet"] <= 1
+
+
 def test_metric_is_the_pullback_of_the_trained_flow():
     # independent check on the stored arrays' recipe: g^(0) = Jᵀ J with J the Jacobian of the
     # whole flow x ↦ z_L by reverse-mode autograd

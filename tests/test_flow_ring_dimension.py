@@ -44,6 +44,24 @@ def test_numbers_and_figure(ds, tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 20_000
 
 
+def test_train_accuracy_numbers_from_the_kept_networks(ds, tmp_path):
+    # rebuild the kept networks from their stored θ, threshold their outputs on the training
+    # draw here: the best member's share right is the key number
+    from deepdyn.runs import _networks
+
+    cfg = m.Config(**m.EXPERIMENT.quick)
+    X, y, _, _ = m.fc.ring_data(cfg.n_train, cfg.n_test, cfg.data_seed)
+    _networks.write(tmp_path / "n.nc", ds.attrs[_networks.ATTR])
+    n = m.numbers(ds)
+    for model in ("ode2", "mlp2"):
+        net = _networks.read(tmp_path / "n.nc", model)
+        if model == "ode2":
+            net = net.with_scheme("ode", solver="dopri5", options=None, rtol=1e-7, atol=1e-9)
+        with torch.no_grad():
+            right = ((net(X)[..., 0] > 0.5).double() == y.double()).double().mean(-1)
+        assert n[f"train_accuracy_{model}_max"] == pytest.approx(float(right.max()), abs=1e-12)
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match="seeds needs at least one"):
         m.Config(seeds=())

@@ -28,7 +28,14 @@ from deepdyn.analysis import (
 )
 from deepdyn.data import moons
 from deepdyn.dynamics import MLP, Network, ResNet
-from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.experiments import (
+    Claim,
+    Experiment,
+    Progress,
+    ProgressCounter,
+    register,
+    register_claims,
+)
 from deepdyn.runs import keep_networks
 from deepdyn.train import accuracy, fit
 
@@ -231,9 +238,23 @@ def figure(ds: xr.Dataset) -> Figure:
     return fig
 
 
+def metric_ratios(g: np.ndarray) -> np.ndarray:
+    """λ_min / λ_max of each pullback metric g (point, row, col), λ_min clipped at 0 (rounding
+    makes a singular g's smallest eigenvalue ≈ ±1e-16): 0 where J is singular, 1 where the
+    flow is conformal."""
+    lam = np.linalg.eigvalsh(g)
+    return np.asarray(lam[:, 0].clip(min=0.0) / lam[:, -1].clip(min=1e-300))
+
+
 def numbers(ds: xr.Dataset) -> dict[str, float]:
     lam = ds["lyapunov"].sel(stat="mean", layer=ds["layer"].values[-1])
+    ratio = {name: metric_ratios(ds[f"metric_{name}"].values) for name in MODELS}
     return {
+        # the pullback metric's conditioning over the grid: the MLP's max, the ResNet's median
+        # and min (a singular Jacobian gives 0)
+        "metric_ratio_max_mlp": float(ratio["mlp"].max()),
+        "metric_ratio_median_resnet": float(np.median(ratio["resnet"])),
+        "metric_ratio_min_resnet": float(ratio["resnet"].min()),
         "accuracy_resnet": float(ds["accuracy"].sel(model="resnet")),
         "accuracy_mlp": float(ds["accuracy"].sel(model="mlp")),
         "lyapunov_max_resnet": float(lam.sel(model="resnet", component=0)),
@@ -266,4 +287,60 @@ EXPERIMENT = register(
         dims=("model", "probe", "row", "col", "dx", "dy", "stat", "z"),
         quick={"depth": 4, "samples": 80, "steps": 60, "grid": 7},
     )
+)
+
+register_claims(
+    EXPERIMENT.id,
+    [
+        Claim(
+            "Thm 7.1.1, Cor 7.1.1: a layer from ℝᴺ to ℝᴺ with a non-singular weight matrix and "
+            "a continuous activation with a continuous inverse is a homeomorphism, and so is "
+            "any composition of such layers",
+            "as thesis notes §3: a homeomorphism onto its image (tanh maps onto (−1, 1)ᴺ), for "
+            "an injective σ (ReLU layers are not). Measured on the trained 10-layer tanh MLP "
+            "of width 2 (such a composition): λ_min/λ_max of its pullback metric "
+            "g⁽⁰⁾ = JᵀJ over a 13 × 13 grid of [−2.5, 2.5]² — at most 1e-13 everywhere, 0 to "
+            "rounding at most points: J's singular values lie at least 10⁶ apart, so the "
+            "homeomorphism of exact arithmetic is numerically close to a collapse of the plane "
+            "onto a curve, its inverse amplifying errors as much; the ResNet of the same shape "
+            "keeps a median ratio of 0.34",
+            "corrected",
+            ("metric_ratio_max_mlp", "metric_ratio_median_resnet", "metric_ratio_min_resnet"),
+            lambda n: n["metric_ratio_max_mlp"] < 1e-8 and n["metric_ratio_median_resnet"] > 0.05,
+        ),
+        Claim(
+            "Lemma 7.2.1: the coordinates of a ResNet are global — a residual network is "
+            "bijective, even with ReLU activations",
+            "the ReLU residual step z ↦ z − 2·ReLU(z) (h·Lip(f) = 2) sends 2 and −2 to −2; "
+            "analysis.check_layers flags it as not injective (1 = flagged); thesis notes §1",
+            "refuted",
+            ("fold_not_injective",),
+            lambda n: n["fold_not_injective"] == 1,
+        ),
+        Claim(
+            "Lemma 7.2.1 (corrected as in Behrmann et al. 2019): a residual step z + h f(z) is "
+            "bijective when h·Lip(f) < 1, its inverse the fixed point of w ← y − h f(w)",
+            "the step z + 0.9·tanh(z) (h·Lip = 0.9) inverted by the fixed-point iteration "
+            "(analysis.invert_step) at 13 targets in [−3, 3]: max |step(inverse(y)) − y|",
+            "corrected",
+            ("inverse_error",),
+            lambda n: n["inverse_error"] < 1e-9,
+        ),
+        Claim(
+            "Fig 7.2 (from Hauser & Ray): a network's layers as coordinate transformations, the "
+            "metric of each layer pulled back to the one before through the pushforward",
+            "computed, not copied: the Euclidean metric of the last layer pulled back to the "
+            "input plane (g⁽⁰⁾ = J₀ᵀ⋯J₀, drawn as ellipses) for a tanh ResNet and a tanh MLP "
+            "of width 2 trained on the two moons (train accuracy), and the finite-time Lyapunov "
+            "exponents along depth (largest, mean over the data, at the last layer: the ResNet "
+            "stretches, the MLP contracts)",
+            "reproduced",
+            ("accuracy_resnet", "accuracy_mlp", "lyapunov_max_resnet", "lyapunov_max_mlp"),
+            lambda n: (
+                n["accuracy_resnet"] >= 0.97
+                and n["accuracy_mlp"] >= 0.97
+                and n["lyapunov_max_resnet"] > 0 > n["lyapunov_max_mlp"]
+            ),
+        ),
+    ],
 )

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks, viz
 from deepdyn.dynamics import Network, NetworkSpec, build
-from deepdyn.experiments import Experiment, Progress, register
+from deepdyn.experiments import Claim, Experiment, Progress, register, register_claims
 from deepdyn.experiments import flow_common as fc
 from deepdyn.runs import keep_networks
 
@@ -222,4 +222,104 @@ EXPERIMENT = register(
             "flow_lines": 50,
         },
     )
+)
+
+register_claims(
+    EXPERIMENT.id,
+    [
+        Claim(
+            "Fig 10.2: level sets of the network output on the rings after training, for "
+            "several architectures",
+            "level sets on [−1.25, 1.25]² of five architectures trained as in App. D (Adam, "
+            "binary cross-entropy, Keras' initialization, 3 seeds, 1000 samples): the width-3 "
+            "tanh MLP and the 50-layer tanh ResNet separate the training rings for every seed "
+            "(mean train accuracy); the width-2 MLPs do not (below)",
+            "reproduced",
+            ("train_accuracy_mlp_tanh3_mean", "train_accuracy_resnet_tanh_mean"),
+            lambda n: (
+                n["train_accuracy_mlp_tanh3_mean"] >= 0.99
+                and n["train_accuracy_resnet_tanh_mean"] >= 0.99
+            ),
+        ),
+        Claim(
+            "Fig 10.3, 10.4: level sets of a tanh MLP with 2 neurons per layer and 4 hidden "
+            "layers on the rings, from two initializations",
+            "the same network from 3 seeds (the first two drawn as Fig 10.3 and 10.4): train "
+            "accuracy best and mean. Its layers are homeomorphisms onto their images (tanh, "
+            "square W, when non-singular), so its class-0 region is the preimage of a half-plane, "
+            "never a bounded disk; the seeds end at different boundaries, none separating the "
+            "rings (finite samples would not forbid 100 %)",
+            "reproduced",
+            ("train_accuracy_mlp_tanh_max", "train_accuracy_mlp_tanh_mean"),
+            lambda n: (
+                n["train_accuracy_mlp_tanh_mean"] > 0.8
+                and n["train_accuracy_mlp_tanh_max"] < 0.995
+                and n["train_accuracy_mlp_tanh_max"] - n["train_accuracy_mlp_tanh_mean"] > 0.01
+            ),
+        ),
+        Claim(
+            "§10.1: with tanh the rings are solved by a network with 3 neurons per layer",
+            "train accuracy of the tanh MLP 3 × 4 (every seed) against the 2 × 4 one (best seed)",
+            "confirmed",
+            ("train_accuracy_mlp_tanh3_mean", "train_accuracy_mlp_tanh_max"),
+            lambda n: (
+                n["train_accuracy_mlp_tanh3_mean"] >= 0.999
+                and n["train_accuracy_mlp_tanh_max"] < n["train_accuracy_mlp_tanh3_mean"] - 0.005
+            ),
+        ),
+        Claim(
+            "Fig A.1: level sets of a ReLU MLP with 2 neurons per layer and 4 hidden layers on "
+            "the rings",
+            "the same network from 3 seeds: train accuracy best and mean. A ReLU MLP is not a "
+            "homeomorphism and may fold the plane: one seed separates the training rings "
+            "nearly; the others die (constant output, accuracy 0.5, loss log 2)",
+            "reproduced",
+            ("train_accuracy_mlp_relu_max", "train_accuracy_mlp_relu_mean"),
+            lambda n: (
+                n["train_accuracy_mlp_relu_max"] >= 0.95
+                and n["train_accuracy_mlp_relu_mean"] < n["train_accuracy_mlp_relu_max"] - 0.1
+            ),
+        ),
+        Claim(
+            "Fig D.1–D.6: grid deformation, level sets and input propagation on the rings for "
+            "tanh and ReLU MLPs (2 × 4) and ResNets (2 neurons × 50 layers)",
+            "the deformed input grid at three layers, the level sets, the training data at the "
+            "last layer and their flow lines, of the best seed of each; train accuracy: both "
+            "50-layer ResNets separate the training rings for every seed, each MLP for its "
+            "best seed to within a few per cent",
+            "reproduced",
+            (
+                "train_accuracy_resnet_relu_mean",
+                "train_accuracy_resnet_tanh_mean",
+                "train_accuracy_mlp_tanh_max",
+                "train_accuracy_mlp_relu_max",
+            ),
+            lambda n: (
+                n["train_accuracy_resnet_relu_mean"] >= 0.99
+                and n["train_accuracy_resnet_tanh_mean"] >= 0.99
+                and n["train_accuracy_mlp_tanh_max"] >= 0.9
+                and n["train_accuracy_mlp_relu_max"] >= 0.9
+            ),
+        ),
+        Claim(
+            "Prop 10.0.1: with noiseless data of several classes a network's continuous output "
+            "differs from the (discontinuous) label function on some set of inputs",
+            "true for the real-valued output on a connected domain (a sigmoid output never "
+            "equals 0 or 1 at all), but the proof's premise fails on the data: the classes lie "
+            "at positive distance (a < b), where the label function is continuous, and the "
+            "thresholded classifier is exact — every training sample right for every seed of "
+            "the tanh MLP 3 × 4 and the tanh ResNet, the cross-entropy near 0",
+            "corrected",
+            (
+                "train_accuracy_mlp_tanh3_mean",
+                "train_accuracy_resnet_tanh_mean",
+                "final_loss_mlp_tanh3_min",
+            ),
+            lambda n: (
+                n["train_accuracy_mlp_tanh3_mean"] >= 0.999
+                and n["train_accuracy_resnet_tanh_mean"] >= 0.999
+                and n["final_loss_mlp_tanh3_min"] < 1e-2
+            ),
+        ),
+    ],
 )
