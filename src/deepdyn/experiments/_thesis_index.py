@@ -186,6 +186,7 @@ ITEMS: tuple[Item, ...] = (
         "Li, Lin & Shen: flows in dimension n ≥ 2 with a Lipschitz readout approximate "
         "continuous maps",
         "capacity-flows",
+        "flow-increasing",
     ),
     # Chapter 7 — layers as transformations
     _i(
@@ -194,6 +195,7 @@ ITEMS: tuple[Item, ...] = (
         "a square layer with non-singular W and a continuous, continuously invertible σ is "
         "a homeomorphism",
         "layers-geometry",
+        "flow-ring-dimension",
     ),
     _i("Cor 7.1.1", "§7.1", "a composition of such layers is a homeomorphism", "layers-geometry"),
     _i("Fig 7.1", "§7.1", "an MLP with 2 inputs and blocks of width 2", "thesis-figures"),
