@@ -10,6 +10,7 @@ Thm 8.1.3: born-dead networks trained on the step data end as the best constant.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -285,9 +286,7 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
         constant = spread <= 1e-12 * np.maximum(ds["lemma_output_scale"].values, 1e-300)
         out["lemma_mismatches"] = float((dead != constant).sum())
         out["lemma_dead_share"] = float(dead.mean())
-        out["lemma_alive_output_range_min"] = (
-            float(spread[~dead].min()) if (~dead).any() else 0.0
-        )
+        out["lemma_alive_output_range_min"] = float(spread[~dead].min()) if (~dead).any() else 0.0
     if "trained_output" in ds:
         dead = ds["born_dead"].values
         out["born_dead_members"] = float(dead.sum())
@@ -330,7 +329,7 @@ EXPERIMENT = register(
 
 
 def _decreasing(values: list[float]) -> bool:
-    return all(a > b for a, b in zip(values, values[1:]))
+    return all(a > b for a, b in itertools.pairwise(values))
 
 
 register_claims(
