@@ -252,8 +252,10 @@ EXPERIMENT = register(
             "activation regions of one network, found exactly by splitting cells layer by layer. "
             "Middle and right: exact counts (mean and range over seeds) against depth and width, "
             "at initialization and after training on rings, with Serra et al.'s upper bound "
-            "(thesis Thm C.1.1). Typical counts grow slowly and stay orders of magnitude below "
-            "the exponential bound (Hanin & Rolnick 2019)."
+            "(thesis Thm C.1.1); in the middle also the L-fold tent map, width 2, read along x₁: "
+            "exactly 2^L regions. Typical counts grow slowly and stay orders of magnitude below "
+            "the exponential bound, which constructions like the tent maps approach (Hanin & "
+            "Rolnick 2019)."
         ),
         config=Config,
         run=run,
