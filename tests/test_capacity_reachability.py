@@ -2,6 +2,7 @@
 piece-count bounds and the isotonic lower bound on what a monotone network can reach."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -54,6 +55,25 @@ def test_quick_run_figure_and_numbers(tmp_path):
     )
     nums = entry.numbers(ds)
     assert 0 <= nums["mean_probability"] <= 1 and "p_L2_C6_m2" in nums
+    # Def C.1.2's numbers, recomputed element by element from the stored arrays
+    depths, widths = list(ds["depth"].values), list(ds["width"].values)
+    top = {
+        (L, C): max(float(v) for v in ds["regions"].sel(depth=L, width=C).values.ravel())
+        for L in depths
+        for C in widths
+    }
+    assert nums["regions_max_L1_C2"] == top[(1, 2)] and nums["regions_max_L2_C6"] == top[(2, 6)]
+    pairs = [((L, C), (L2, C)) for L, L2 in itertools.pairwise(depths) for C in widths]
+    pairs += [((L, C), (L, C2)) for C, C2 in itertools.pairwise(widths) for L in depths]
+    assert nums["regions_max_decreases"] == sum(top[b] < top[a] for a, b in pairs)
+    ratio = max(top[(L, C)] / (C + 1) ** L for L in depths for C in widths)
+    assert nums["regions_max_over_bound"] == pytest.approx(ratio) and ratio <= 1
+    for m in ds["m"].values:
+        c = [int(v) for v in ds["crossings"].sel(depth=2, width=6, m=m).values]
+        assert nums[f"crossings_mean_L2_C6_m{m}"] == pytest.approx(sum(c) / len(c))
+    # without piecewise-linear regions (tanh) the region numbers are nan, not a count
+    smooth = ds.assign(regions=ds["regions"] * np.nan)
+    assert np.isnan(entry.numbers(smooth)["regions_max_decreases"])
     fig = entry.figure(ds)
     fig.savefig(tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000

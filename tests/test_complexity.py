@@ -2,6 +2,8 @@
 the expected count of a sample of M points and its standard deviation); Chao1 on known cases;
 any input dimension."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -88,3 +90,10 @@ def test_complexity_entry_falls_at_the_start():
     n = e.numbers(ds)
     assert n["regions_min"] < 0.5 * n["regions_init"]
     assert n["test_accuracy_final"] > 0.5
+    # the rise after the minimum in standard errors, recomputed step by step
+    v, se = list(ds["regions"].values), list(ds["regions_stderr"].values)
+    k = v.index(min(v))
+    j = max(range(k, len(v)), key=lambda i: v[i])
+    z = (v[j] - v[k]) / math.sqrt(se[j] ** 2 + se[k] ** 2) if v[j] > v[k] else 0.0
+    assert n["regions_rise_after_min_in_stderr"] == pytest.approx(z)
+    assert n["regions_max_after_min"] == v[j]

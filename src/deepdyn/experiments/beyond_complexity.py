@@ -24,7 +24,14 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis.complexity import local_complexity
-from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.experiments import (
+    Claim,
+    Experiment,
+    Progress,
+    ProgressCounter,
+    register,
+    register_claims,
+)
 
 
 @dataclass(frozen=True)
@@ -144,11 +151,17 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
     v = ds["regions"].values
     s = ds["step"].values
     k = int(np.argmin(v))
+    se = ds["regions_stderr"].values
+    j = k + int(np.argmax(v[k:]))  # the highest count after the minimum
+    rise = float(v[j] - v[k])
+    spread = float(np.hypot(se[j], se[k]))
     return {
         "regions_init": float(v[0]),
         "regions_min": float(v[k]),
         "regions_min_step": float(s[k]),
         "regions_max_after_min": float(v[k:].max()),
+        # the rise after the minimum in standard errors of the difference (0 when none)
+        "regions_rise_after_min_in_stderr": rise / spread if rise > 0 and spread > 0 else 0.0,
         "regions_final": float(v[-1]),
         "crossing_units_init": float(ds["crossing_units"].values[0]),
         "crossing_units_final": float(ds["crossing_units"].values[-1]),
@@ -181,4 +194,50 @@ EXPERIMENT = register(
             "box_samples": 32,
         },
     )
+)
+
+
+register_claims(
+    EXPERIMENT.id,
+    [
+        Claim(
+            "Humayun, Balestriero & Baraniuk (2024): the local complexity — the density of "
+            "linear regions around the training data — drops early in training",
+            "regions met by a box of radius 0.05 around 30 training digits (Chao1 estimate, "
+            "mean over points), at initialization and at its minimum over 300 Adam steps; the "
+            "hidden units whose boundary crosses the box, at the start and the end",
+            "confirmed",
+            (
+                "regions_init",
+                "regions_min",
+                "regions_min_step",
+                "crossing_units_init",
+                "crossing_units_final",
+                "test_accuracy_final",
+            ),
+            lambda n: (
+                n["regions_min"] < 0.3 * n["regions_init"]
+                and n["crossing_units_final"] < n["crossing_units_init"]
+                and n["test_accuracy_final"] > 0.8
+            ),
+        ),
+        Claim(
+            "Humayun et al. (2024): after the first drop the local complexity rises again and "
+            "then falls a second time, long after the training loss is small (with grokking)",
+            "not checkable in a 300-step run: after its minimum the count rises only by about "
+            "one standard error of the difference and ends near it, so no second ascent and "
+            "descent is resolved; a check needs runs orders of magnitude longer",
+            "not checkable",
+            (
+                "regions_min",
+                "regions_max_after_min",
+                "regions_final",
+                "regions_rise_after_min_in_stderr",
+            ),
+            lambda n: (
+                n["regions_rise_after_min_in_stderr"] < 2
+                and n["regions_final"] < 1.5 * n["regions_min"]
+            ),
+        ),
+    ],
 )

@@ -13,6 +13,8 @@ crossings closer than the grid step are missed.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -24,7 +26,14 @@ from matplotlib.figure import Figure
 from deepdyn import _checks
 from deepdyn.data import oscillation_function
 from deepdyn.dynamics import MLP
-from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.experiments import (
+    Claim,
+    Experiment,
+    Progress,
+    ProgressCounter,
+    register,
+    register_claims,
+)
 from deepdyn.train import fit
 
 
@@ -182,13 +191,31 @@ def figure(ds: xr.Dataset) -> Figure:
 
 def numbers(ds: xr.Dataset) -> dict[str, float]:
     out: dict[str, float] = {"mean_probability": float(ds["probability"].mean())}
-    C, L, M = ds["width"].values[-1], ds["depth"].values[-1], ds["m"].values[-1]
-    out[f"p_L{L}_C{C}_m1"] = float(ds["probability"].sel(depth=L, width=C, m=1))
-    out[f"p_L{L}_C{C}_m{M}"] = float(ds["probability"].sel(depth=L, width=C, m=M))
+    C, L = ds["width"].values[-1], ds["depth"].values[-1]
+    for m in ds["m"].values:  # at the largest architecture, every target
+        out[f"p_L{L}_C{C}_m{m}"] = float(ds["probability"].sel(depth=L, width=C, m=m))
     for m in ds["m"].values:
         p = ds["probability"].sel(m=m).max("depth")  # (width,)
         ok = ds["width"].values[p.values >= 0.5]
         out[f"min_width_p50_m{m}"] = float(ok[0]) if ok.size else float("nan")
+    # Def C.1.2's oscillation count: mean crossings of ½ at the largest architecture (f_m: 2m − 1)
+    for m in ds["m"].values:
+        out[f"crossings_mean_L{L}_C{C}_m{m}"] = float(
+            ds["crossings"].sel(depth=L, width=C, m=m).mean()
+        )
+    # Def C.1.2's region count: the most regions any trained net of (L, C) has on the grid (a
+    # lower bound of the sup r(L, C)); nan for activations that are not piecewise linear
+    top = ds["regions"].max(("m", "ensemble")).values  # (depth, width)
+    L0, C0 = ds["depth"].values[0], ds["width"].values[0]
+    out[f"regions_max_L{L0}_C{C0}"] = float(top[0, 0])
+    out[f"regions_max_L{L}_C{C}"] = float(top[-1, -1])
+    if np.isfinite(top).all():
+        steps = np.concatenate([np.diff(top, axis=0).ravel(), np.diff(top, axis=1).ravel()])
+        out["regions_max_decreases"] = float((steps < 0).sum())  # along depth or width
+        bound = (ds["width"].values[None, :] + 1.0) ** ds["depth"].values[:, None]
+        out["regions_max_over_bound"] = float((top / bound).max())  # (C + 1)^L, exact in 1-D
+    else:
+        out["regions_max_decreases"] = out["regions_max_over_bound"] = float("nan")
     return out
 
 
@@ -222,4 +249,93 @@ EXPERIMENT = register(
             "fine": 401,
         },
     )
+)
+
+
+def _ordered(values: list[float]) -> bool:
+    return all(a >= b for a, b in itertools.pairwise(values))
+
+
+register_claims(
+    EXPERIMENT.id,
+    [
+        Claim(
+            "Def C.1.1: the reachability space of g for (L, C), training time T, probability "
+            "Pr and tolerance ε collects the networks that reach loss < ε",
+            "corrected (a new erratum): as printed the condition is P(loss < ε) < Pr, "
+            "reversed, and it does not depend on the element ĝ_θ; read as "
+            "'g is reached by (L, C) in T steps with P(loss < ε) ≥ Pr'. Measured: the share of "
+            "16 seeds whose training MSE < 0.01 after 1500 Adam steps, for every (L, C, m); "
+            "at L = 3, C = 8 it separates f_1 (reached) from f_4 (not)",
+            "corrected",
+            ("mean_probability", "p_L3_C8_m1", "p_L3_C8_m4"),
+            lambda n: (
+                0 < n["mean_probability"] < 0.5
+                and n["p_L3_C8_m1"] >= 0.5
+                and n["p_L3_C8_m4"] <= 0.1
+            ),
+        ),
+        Claim(
+            "Def C.1.2: a complexity measure has a supremum r(L, C) over the networks of "
+            "(L, C) that grows with L and with C; the number of linear regions is one",
+            "the most activation regions any trained net of (L, C) has on [−1, 1] (a lower "
+            "bound of r(L, C)): from L = 1, C = 1 to L = 3, C = 8; neighbours in L or C along "
+            "which it decreases (ties occur at the smallest sizes); its largest fraction of "
+            "(C + 1)^L, Serra's bound for one input — reached at L = 1, C = 1, while the "
+            "deepest, widest nets use a few per cent of it",
+            "confirmed",
+            (
+                "regions_max_L1_C1",
+                "regions_max_L3_C8",
+                "regions_max_decreases",
+                "regions_max_over_bound",
+            ),
+            lambda n: (
+                n["regions_max_decreases"] == 0
+                and n["regions_max_over_bound"] <= 1.0
+                and n["regions_max_L3_C8"] >= 5 * n["regions_max_L1_C1"]
+            ),
+        ),
+        Claim(
+            "Def C.1.2 (candidates): the number of oscillations measures how complex a target "
+            "is for a network",
+            "mean crossings of ½ by the trained L = 3, C = 8 nets against the 2m − 1 that f_m "
+            "needs: f_1's one crossing is met, f_4's seven are not, matching which targets are "
+            "reached",
+            "confirmed",
+            ("crossings_mean_L3_C8_m1", "crossings_mean_L3_C8_m4", "p_L3_C8_m4"),
+            lambda n: (
+                abs(n["crossings_mean_L3_C8_m1"] - 1) < 0.2
+                and n["crossings_mean_L3_C8_m4"] < 7 - 1
+                and n["p_L3_C8_m4"] <= 0.1
+            ),
+        ),
+        Claim(
+            "Fig C.1: how often training reaches the oscillating f_m against the number of "
+            "components: more oscillations need more components",
+            "P(MSE < 0.01) at L = 3, C = 8 for m = 1 … 4, falling with m; the smallest width "
+            "at which some depth reaches P ≥ 0.5, for f_1 and f_2; nan means no width tried "
+            "(up to C = 8, L = 3) reaches it, which counts as larger than f_1's",
+            "reproduced",
+            (
+                "p_L3_C8_m1",
+                "p_L3_C8_m2",
+                "p_L3_C8_m3",
+                "p_L3_C8_m4",
+                "min_width_p50_m1",
+                "min_width_p50_m2",
+            ),
+            lambda n: (
+                n["p_L3_C8_m1"] >= 0.8
+                and n["p_L3_C8_m1"] > n["p_L3_C8_m2"]
+                and _ordered([n[f"p_L3_C8_m{m}"] for m in (2, 3, 4)])
+                and n["p_L3_C8_m4"] <= 0.1
+                and n["min_width_p50_m1"] <= 4
+                and (
+                    math.isnan(n["min_width_p50_m2"])
+                    or n["min_width_p50_m2"] > n["min_width_p50_m1"]
+                )
+            ),
+        ),
+    ],
 )

@@ -23,7 +23,14 @@ from matplotlib.figure import Figure
 import deepdyn
 from deepdyn import _checks
 from deepdyn.analysis import born_dead_bound, first_dead_layer
-from deepdyn.experiments import Experiment, Progress, ProgressCounter, register
+from deepdyn.experiments import (
+    Claim,
+    Experiment,
+    Progress,
+    ProgressCounter,
+    register,
+    register_claims,
+)
 from deepdyn.train import accuracy
 
 D = torch.float64
@@ -62,6 +69,8 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
     n, E = len(cfg.depths), cfg.trials
     count = ProgressCounter(progress, n)
     acc, const, dead = np.zeros((n, E)), np.zeros((n, E), bool), np.zeros((n, E), bool)
+    to_mean = np.zeros((n, E))  # max over the grid of |output − mean(y)|: 0 for the best constant
+    y_mean = float(y.double().mean())
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     for i, L in enumerate(cfg.depths):
         net = deepdyn.MLP(
@@ -85,6 +94,7 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             out = net(grid)[..., 0]  # (ensemble, sample)
         acc[i] = accuracy(out[..., None], yg).numpy()
         const[i] = (out.max(1).values - out.min(1).values < 1e-9).numpy()
+        to_mean[i] = (out - y_mean).abs().amax(1).numpy()
         if max(cfg.depths) == L:
             data["output_deepest"] = (("ensemble", "x"), out.numpy())
             with torch.no_grad():
@@ -102,6 +112,8 @@ def run(cfg: Config, progress: Progress | None = None) -> xr.Dataset:
             "accuracy": (("depth", "ensemble"), acc),
             "constant": (("depth", "ensemble"), const),
             "born_dead": (("depth", "ensemble"), dead),
+            "distance_to_mean_y": (("depth", "ensemble"), to_mean),
+            "target_mean": ((), np.asarray(y_mean)),
             "bound": (("depth",), [born_dead_bound([cfg.width] * L) for L in cfg.depths]),
             **data,
         },
@@ -159,6 +171,21 @@ def numbers(ds: xr.Dataset) -> dict[str, float]:
         out[f"born_dead_L{int(L)}"] = float(sel["born_dead"].mean())
     dead, const = ds["born_dead"].values, ds["constant"].values
     out["born_dead_that_ended_constant"] = float(const[dead].mean()) if dead.any() else 1.0
+    # dying during training: of the networks alive at initialization, the share that ended constant
+    out["alive_at_init_that_ended_constant"] = float(const[~dead].mean()) if (~dead).any() else 0.0
+    # Thm 8.1.3: the constant they end at is the best one, mean(y) (BCE and MSE alike)
+    if "distance_to_mean_y" in ds:
+        d = ds["distance_to_mean_y"].values
+        out["born_dead_output_minus_mean_y_max"] = float(d[dead].max()) if dead.any() else 0.0
+    # Fig 8.2: the Monte Carlo share born dead on [−1, 1] against the closed form at one point,
+    # which bounds it in expectation (positive values: sampling noise of the trials)
+    share = ds["born_dead"].mean("ensemble").values
+    out["born_dead_minus_bound_max"] = float((share - ds["bound"].values).max())
+    # Fig 8.1: the first layer from which the median L² spread of the deepest trained states
+    # (over the trials) is exactly 0 — the input's trace has died out; depth + 1 if none
+    med = np.median(ds["spread_deepest"].values, 1)  # (layer,)
+    zero = np.flatnonzero(med == 0)
+    out["median_spread_zero_from_layer"] = float(zero[0]) if zero.size else float(med.size)
     return out
 
 
@@ -183,4 +210,70 @@ EXPERIMENT = register(
         dims=("depth",),
         quick={"depths": (1, 15), "trials": 8, "steps": 100, "samples": 60},
     )
+)
+
+
+register_claims(
+    EXPERIMENT.id,
+    [
+        Claim(
+            "Fig 8.1: a deep narrow ReLU network (C = 2, L = 15) trained on the step problem "
+            "dissipates the input: its states stop depending on x and it ends constant",
+            "share of the trained 15-layer networks that end constant on [−1, 1] and share that "
+            "solve the step; the first layer from which the median L² spread of z_l over "
+            "[−1, 1] is exactly 0",
+            "reproduced",
+            ("constant_L15", "solved_L15", "median_spread_zero_from_layer"),
+            lambda n: (
+                n["constant_L15"] >= 0.8
+                and n["solved_L15"] <= 0.1
+                and n["median_spread_zero_from_layer"] < 15
+            ),
+        ),
+        Claim(
+            "Fig 8.2: with C = 2 and L = 1 … 15, the deeper the network the fewer trials learn "
+            "the step and the more end constant, as more are born dead",
+            "shares of 40 trials per depth: solved (accuracy ≥ 0.95) and constant at L = 1 and "
+            "15; the largest excess of the share born dead on [−1, 1] over the closed form "
+            "1 − (3/4)^L at one point (thesis notes §2), which bounds it up to sampling noise",
+            "reproduced",
+            (
+                "solved_L1",
+                "solved_L15",
+                "constant_L1",
+                "constant_L15",
+                "born_dead_L15",
+                "born_dead_minus_bound_max",
+            ),
+            lambda n: (
+                n["solved_L1"] >= 0.5
+                and n["solved_L15"] <= 0.05
+                and n["constant_L1"] <= 0.5
+                and n["constant_L15"] >= 0.9
+                and n["born_dead_L15"] >= 0.8
+                and n["born_dead_minus_bound_max"] < 0.1
+            ),
+        ),
+        Claim(
+            "Thm 8.1.3: a born-dead ReLU network, trained by a gradient method, ends as the "
+            "constant that minimizes the loss",
+            "over all depths, the share of born-dead trials that end constant on [−1, 1] and the "
+            "largest distance of their trained output from mean(y), the best constant",
+            "confirmed",
+            ("born_dead_that_ended_constant", "born_dead_output_minus_mean_y_max"),
+            lambda n: (
+                n["born_dead_that_ended_constant"] == 1.0
+                and n["born_dead_output_minus_mean_y_max"] < 1e-3
+            ),
+        ),
+        Claim(
+            "§8.1.2: neurons, and whole networks, can also die during training, not only at "
+            "initialization",
+            "share of the trials alive at initialization (no all-zero layer on [−1, 1]) that "
+            "end constant after training",
+            "confirmed",
+            ("alive_at_init_that_ended_constant",),
+            lambda n: n["alive_at_init_that_ended_constant"] >= 0.1,
+        ),
+    ],
 )
