@@ -432,10 +432,12 @@ register_claims(
             "Li et al.'s toy from zero weights (median of 3 data draws): iterations until the "
             "loss is within 1% of the least any method reaches on that draw, E-MSA ρ = 5 "
             "against SGD, Adagrad and Adam; the final losses of E-MSA and Adam; seconds per "
-            "iteration (one E-MSA iteration maximizes every layer's H̃ by L-BFGS). All end in "
-            "the zero initialization's basin (the components stay equal): the isotonic bound "
-            "of increasing maps on the same points is far lower, so the common value is a "
-            "basin, not the problem's floor (thesis notes §8)",
+            "iteration (one E-MSA iteration maximizes every layer's H̃ by 3 L-BFGS steps; "
+            "Adam's are the 3-seed ensemble's, an upper bound). All end at one value, the "
+            "zero initialization's basin (the components stay equal, the flow is 1-D and "
+            "increasing), not the problem's floor: the isotonic bound of increasing maps on "
+            "the same points is far lower, and random initializations end below the basin "
+            "(thesis notes §8, tests/test_toy_basin.py)",
             "confirmed",
             (
                 "toy_E-MSA_rho5_iterations_to_target",
