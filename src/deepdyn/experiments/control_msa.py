@@ -436,8 +436,8 @@ register_claims(
             "Adam's are the 3-seed ensemble's, an upper bound). All end at one value, the "
             "zero initialization's basin (the components stay equal, the flow is 1-D and "
             "increasing), not the problem's floor: the isotonic bound of increasing maps on "
-            "the same points is far lower, and random initializations end below the basin "
-            "(thesis notes §8, tests/test_toy_basin.py)",
+            "the same points is far lower, and on the evenly spaced toy random "
+            "initializations end below the basin (thesis notes §8, tests/test_toy_basin.py)",
             "confirmed",
             (
                 "toy_E-MSA_rho5_iterations_to_target",
