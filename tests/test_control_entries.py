@@ -41,6 +41,82 @@ def test_control_msa_quick():
     assert isinstance(fig, Figure) and len(fig.axes) == 4
 
 
+def test_control_msa_new_numbers_on_a_made_up_history():
+    """max_loss_over_start and iterations_to_target on loss curves whose answers are known:
+    per seed the target is 1.01 × the least loss of any method on that seed."""
+    import xarray as xr
+
+    nan = np.nan
+    loss = np.array(
+        [  # (case, method, ensemble, iteration): 2 methods, 2 seeds, 4 iterations
+            [
+                [[2.0, 1.0, 0.5, 0.5], [4.0, 8.0, 1.0, nan]],  # A: seed 1 hits 1.0 at k = 2
+                [[2.0, 3.0, 0.504, 0.6], [4.0, 2.0, 2.0, 2.0]],  # B: seed 0 within 1%, k = 2
+            ]
+        ]
+    )
+    ds = xr.Dataset(
+        {
+            "loss": (("case", "method", "ensemble", "iteration"), loss),
+            "seconds": (("case", "method", "ensemble", "iteration"), np.ones_like(loss)),
+            "test_loss": (("case", "method", "ensemble"), np.zeros((1, 2, 2))),
+        },
+        coords={"case": ["toy"], "method": ["A", "B"], "iteration": np.arange(4)},
+    )
+    n = msa_entry.numbers(ds)
+    assert n["toy_A_max_loss_over_start"] == pytest.approx(np.median([1.0, 2.0]))
+    assert n["toy_B_max_loss_over_start"] == pytest.approx(np.median([1.5, 1.0]))
+    assert n["toy_A_iterations_to_target"] == pytest.approx(np.median([2, 2]))
+    assert "toy_B_iterations_to_target" not in n  # seed 1 never: median of (2, inf)
+
+
+def test_control_msa_costates_are_negative_gradients_by_finite_differences():
+    """The costate checks of the entry are ≈ 0, and the costates they compare match central
+    finite differences of J in the states (independent of autograd)."""
+    from deepdyn.train.pmp import costates
+
+    cfg = msa_entry.Config(cases=("rings",), seeds=(0,), pmp_steps=3, rings_depth=3,
+                           rings_points=30)  # fmt: skip
+    dev_p, dev_h, gap = msa_entry._costate_checks(cfg, "rings", 0)
+    assert dev_p < 1e-10 and dev_h < 1e-10 and gap < 1e-10
+    X, y, _, _ = msa_entry._data(cfg, "rings", 0)
+    net = msa_entry._net(cfg, "rings", 0)
+    c = costates(net, X, y)
+    l, i, j, eps = 1, 4, 2, 1e-6
+    with torch.no_grad():
+
+        def J(z):  # the data loss as a function of z_l, running layers l … L − 1
+            for m in range(l, net.depth):
+                z = net.layer_step(m, z, None)
+            p = net.readout(z)[0, :, 0]
+            t = y.to(p.dtype)
+            return float(-(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean())
+
+        z = c.states[l].clone()
+        z[0, i, j] += eps
+        up = J(z)
+        z[0, i, j] -= 2 * eps
+        fd = (up - J(z)) / (2 * eps)
+    assert abs(float(c.costates[l][0, i, j]) + fd) < 1e-8 * max(1.0, abs(fd))
+
+
+def test_control_msa_isotonic_bound_by_pool_adjacent_violators():
+    """toy_isotonic_bound against a hand-written pool-adjacent-violators fit."""
+    cfg = msa_entry.Config(cases=("toy",), seeds=(0,))
+    X, Y, _, _ = msa_entry._toy_data(cfg, 0)
+    x, t = X[:, 0].numpy(), Y[:, 0].numpy()
+    blocks: list[list[float]] = []  # [mean, count]
+    for v in t[np.argsort(x)]:
+        blocks.append([v, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m2, c2), (m1, c1) = blocks.pop(), blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    fit_ = np.repeat([b[0] for b in blocks], [int(b[1]) for b in blocks])
+    mse = float(np.mean((fit_ - t[np.argsort(x)]) ** 2))
+    assert msa_entry._isotonic_bound(cfg, 0) == pytest.approx(mse, abs=1e-12)
+    assert 0.02 < mse < 0.15  # far below the zero initialization's basin (≈ 0.19–0.22)
+
+
 def test_control_adjoint_quick():
     ds = adjoint_entry.run(_quick(adjoint_entry), None)
     gap = ds["gap"].values  # tolerances (1e-2, 1e-4)

@@ -61,3 +61,23 @@ def test_a_batch_is_the_members_alone_and_coupled_optimizers_are_not_batched():
 def test_bad_configs_are_one_line_errors(key, value, message):
     with pytest.raises(ValueError, match=message):
         _cfg(**{key: value})
+
+
+def test_initial_losses_are_the_untrained_networks_losses():
+    """initial_loss and initial_test_loss (claims of Def 5.0.1, §9.1.1) against compute_loss of
+    the network built from the same spec, before any step: independent of fit's history."""
+    import torch
+
+    from deepdyn.dynamics import build
+    from deepdyn.experiments import train_network as entry
+    from deepdyn.train import compute_loss
+
+    cfg = _cfg()
+    n = TRAIN.numbers(TRAIN.run(cfg, None))
+    X, y, Xt, yt = entry._data(cfg)
+    d, k, classes = entry._shape(cfg)
+    net = build(entry.spec(cfg, d, k, classes, [cfg]))
+    with torch.no_grad():
+        assert abs(float(compute_loss(net, X, y)) - n["initial_loss"]) < 1e-12
+        assert abs(float(compute_loss(net, Xt, yt)) - n["initial_test_loss"]) < 1e-12
+    assert n["final_loss"] < n["initial_loss"]
