@@ -64,9 +64,6 @@ def test_the_index_lists_exactly_the_numbered_items_of_the_thesis():
     assert found == {it.label for it in ex.ITEMS}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the older entries' claims land with this session's claim branches"
-)
 def test_claims_and_index_agree():
     """Every item an entry carries is named by one of its claims, and every label a claim names
     is an item that lists that entry."""

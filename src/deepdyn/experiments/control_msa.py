@@ -437,7 +437,7 @@ register_claims(
             "zero initialization's basin (the components stay equal, the flow is 1-D and "
             "increasing), not the problem's floor: the isotonic bound of increasing maps on "
             "the same points is far lower, and on the evenly spaced toy random "
-            "initializations end below the basin (thesis notes §8, tests/test_toy_basin.py)",
+            "initializations end below the basin (thesis notes §9, tests/test_toy_basin.py)",
             "confirmed",
             (
                 "toy_E-MSA_rho5_iterations_to_target",
