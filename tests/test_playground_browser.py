@@ -205,3 +205,50 @@ def test_own_points_divergence_export_and_store(page, server_url, tmp_path):
     page.click("#diverged-reset")
     page.wait_for_selector("#diverged", state="hidden", timeout=30_000)
     page.wait_for_function("window.playground.frame.step === 0")
+
+
+def test_the_ftle_view_is_drawn_when_switched_on_and_explained_where_it_does_not_apply(
+    page, server_url
+):
+    _open(page, f"{server_url}/?{SMALL}&dataset=moons")
+    assert page.evaluate("window.playground.frame.ftle") is None  # off: not computed
+    assert not page.is_visible("#ftle")
+    page.check("#show-ftle")
+    page.wait_for_function("window.playground.ftle && window.playground.ftle.available",
+                           timeout=30_000)  # fmt: skip
+    page.wait_for_timeout(100)
+    assert page.is_visible("#ftle")
+    assert "ftle=1" in page.url
+    # the heat map is drawn: many distinct colours, the field's own layers and range in words
+    colours = page.evaluate("""(() => {
+        const c = document.getElementById('ftle'), d = c.getContext('2d')
+            .getImageData(0, 0, c.width, c.height).data, seen = new Set();
+        for (let i = 0; i < d.length; i += 4 * 97) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        return seen.size; })()""")
+    assert colours > 20
+    caption = page.inner_text("#ftle-caption")
+    assert "FTLE λ(x) of x ↦ z_4" in caption and "32×32 grid" in caption
+    layers = page.evaluate("window.playground.ftle.layers")
+    assert layers == [4, 0]
+    layer_view = _canvas(page, "ftle")
+    page.select_option("#ftle-of", "whole")
+    assert "whole network" in page.inner_text("#ftle-caption")
+    assert _canvas(page, "ftle") != layer_view
+    page.select_option("#ftle-of", "layer")
+    page.eval_on_selector("#layer", "e => { e.value = 2; e.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("JSON.stringify(window.playground.ftle.layers) === '[2,0]'",
+                           timeout=30_000)  # fmt: skip
+    page.wait_for_timeout(100)
+    assert _canvas(page, "ftle") != layer_view
+    _steps(page)  # after training the field is of the trained network
+    page.wait_for_function("window.playground.ftle.step === 10", timeout=30_000)
+    page.uncheck("#show-ftle")
+    assert not page.is_visible("#ftle")
+    page.wait_for_function("window.playground.frame.ftle === null", timeout=30_000)
+    # a network with one input: the view says why there is no field
+    _open(page, f"{server_url}/?{SMALL}&problem=regression&dataset=oscillation&ftle=1")
+    page.wait_for_function("window.playground.ftle && window.playground.ftle.available === false",
+                           timeout=30_000)  # fmt: skip
+    assert page.is_checked("#show-ftle") and page.is_visible("#ftle")
+    assert "not available" in page.inner_text("#ftle-caption")
+    assert "2 inputs" in page.inner_text("#ftle-caption")

@@ -60,7 +60,11 @@ def rss_bytes() -> int:
 
 
 async def _client(
-    url: str, settings: dict[str, Any], seconds: float, pause: bool = False
+    url: str,
+    settings: dict[str, Any],
+    seconds: float,
+    pause: bool = False,
+    view: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
@@ -68,8 +72,11 @@ async def _client(
     paused: dict[str, float] = {}
     gaps: list[float] = []
     t_first = t_last = 0.0
+    ftle_frames = ftle_fresh = 0  # frames with an FTLE field, and those of the frame's step
     async with connect(url.replace("http", "ws", 1) + "/ws", max_size=2**26) as ws:
         await ws.send(json.dumps({"type": "configure", "settings": settings}))
+        if view is not None:
+            await ws.send(json.dumps({"type": "view", **view}))
         await ws.send(json.dumps({"type": "start"}))
         start = last = time.perf_counter()
         while (now := time.perf_counter()) - start < seconds:
@@ -92,6 +99,10 @@ async def _client(
                 t_last = t
                 first_step = msg["step"] if first_step is None else first_step
                 last_step = msg["step"]
+                ftle = msg.get("ftle") or {}
+                if ftle.get("available"):
+                    ftle_frames += 1
+                    ftle_fresh += ftle["step"] == msg["step"]
             last = t
         elapsed = time.perf_counter() - start
         if pause:  # time the pause: until training stopped (state) and its frame arrived
@@ -119,6 +130,8 @@ async def _client(
         "steps": last_step,
         "errors": errors,
     }
+    if view is not None:
+        out["ftle_frames"], out["ftle_fresh"] = ftle_frames, ftle_fresh
     if pause:
         out["pause_seconds"] = paused["stopped"]
         out["pause_frame_seconds"] = paused["frame"]
@@ -126,16 +139,19 @@ async def _client(
 
 
 def measure(url: str, settings: dict[str, Any], *, sessions: int = 1, seconds: float = 5.0,
-            pause: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+            pause: bool = False, view: dict[str, Any] | None = None
+            ) -> list[dict[str, Any]]:  # fmt: skip
     """Open ``sessions`` sockets at once, each training ``settings`` for ``seconds``; per
     session: live frames received, frames per second (between the first and the last live
     frame), the longest gap between frames (s), the last training step and any error
     messages; with ``pause``, then a pause: the seconds until the server says training
     stopped (``pause_seconds``) and until the frame of the stopped state arrived
-    (``pause_frame_seconds``)."""
+    (``pause_frame_seconds``). ``view``: a ``view`` message sent before training (e.g.
+    ``{"ftle": True}``); then also the live frames with an FTLE field (``ftle_frames``) and
+    those whose field is of the frame's own step (``ftle_fresh``)."""
 
     async def all_clients() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(_client(url, settings, seconds, pause)
+        return list(await asyncio.gather(*(_client(url, settings, seconds, pause, view)
                                            for _ in range(sessions))))  # fmt: skip
 
     return asyncio.run(all_clients())

@@ -75,6 +75,7 @@ class Message(BaseModel):
     layer: Annotated[int, Field(ge=0, le=100)] | None = None
     components: Annotated[list[Annotated[int, Field(ge=0, le=15)]],
                           Field(min_length=3, max_length=3)] | None = None  # fmt: skip
+    ftle: bool | None = None
     csv: Annotated[str, Field(max_length=60_000)] | None = None
     points: Annotated[list[Annotated[list[float], Field(min_length=3, max_length=3)]],
                       Field(max_length=2000)] | None = None  # fmt: skip
@@ -450,7 +451,7 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                 elif msg.type == "replay":
                     await send(await pg.call(_replay, session, msg.index))
                 elif msg.type == "view":
-                    await pg.call(_view, session, msg.layer, msg.components)
+                    await pg.call(_view, session, msg.layer, msg.components, msg.ftle)
                     if runner is None or runner.done():
                         await send(await pg.call(session.current))
                 elif msg.type == "export":
@@ -476,9 +477,11 @@ def _points(msg: Message, problem: str) -> Any:
     return parse_points("\n".join(",".join(repr(v) for v in row) for row in rows), problem)
 
 
-def _view(s: Session, layer: int | None, components: list[int] | None) -> None:
+def _view(
+    s: Session, layer: int | None, components: list[int] | None, ftle: bool | None = None
+) -> None:
     with s.lock:
-        s.set_view(layer, components)
+        s.set_view(layer, components, ftle)
 
 
 def _store(s: Session, path: Any) -> dict[str, Any]:

@@ -6,9 +6,10 @@ A session is driven from a worker thread, one call at a time (a lock guards it).
 returns a frame: the output on a mesh of the input square (class probabilities, or the value
 for regression), the grid lines and the data at every layer Φ(x, l) in the chosen components,
 the train and test loss curves, the dead ReLU count and the per-layer activation and gradient
-norms, the units of the chosen layer over the input plane with their incoming weights, and the
-vector field of that layer. Frames are kept as snapshots Φ̃(x, l, τ) within a byte budget,
-thinned by half when it is full, for the training-time scrubber.
+norms, the units of the chosen layer over the input plane with their incoming weights, the
+vector field of that layer and, when that view is on, the FTLE field of the network over the
+input plane (:meth:`Session._ftle_view`). Frames are kept as snapshots Φ̃(x, l, τ) within a
+byte budget, thinned by half when it is full, for the training-time scrubber.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepdyn.analysis import gradient_norms
+from deepdyn.analysis import ftle_field, gradient_norms
 from deepdyn.app._data import dimensions, l1_penalty, training_data
 from deepdyn.app._settings import Settings, check_work, network_spec
 from deepdyn.dynamics import Network, build
@@ -37,6 +38,9 @@ MAX_SNAPSHOTS = 60
 UNIT_MESH = 24  # points per side of the per-unit heatmaps
 FIELD_MESH = 15  # arrows per side of the vector field
 MAX_LOSSES = 10**6  # per-step losses kept for the run store
+FTLE_MESH = 32  # points per side of the FTLE view (map, Euler: forward tangents, ~1–100 ms)
+FTLE_MESH_REVERSE = 16  # leapfrog, ode: one backward pass per state component (~0.3–0.6 s)
+FTLE_SHARE = 0.25  # while training, the FTLE view takes at most this share of the time
 _VIEWS = ("probs", "grid", "states", "grid_z", "states_z")
 
 
@@ -137,6 +141,9 @@ class Session:
         self.error: str | None = None
         self.layer = self.net.depth  # the layer of the unit and field views
         self.components: tuple[int, int, int] = (0, 1, 2)
+        self.ftle = False  # the FTLE view is on (it costs extra passes: off by default)
+        self._ftle: dict[str, Any] | None = None  # the last FTLE view and its (step, layer)
+        self._ftle_next = 0.0  # perf_counter time after which a training frame recomputes it
 
     def _mesh(self, r: int) -> torch.Tensor:
         u = torch.linspace(self.lo, self.hi, r)
@@ -150,9 +157,17 @@ class Session:
         """The widest state of the flow (the components a view can choose from)."""
         return max(self.net.field.widths)
 
-    def set_view(self, layer: int | None = None, components: Sequence[int] | None = None) -> None:
-        """Choose the layer of the unit and field views and the components shown (1-based on
-        the page, 0-based here); a ValueError names the valid range."""
+    def set_view(
+        self,
+        layer: int | None = None,
+        components: Sequence[int] | None = None,
+        ftle: bool | None = None,
+    ) -> None:
+        """Choose the layer of the unit, field and FTLE views and the components shown
+        (1-based on the page, 0-based here), and turn the FTLE view on or off; a ValueError
+        names the valid range."""
+        if ftle is not None:
+            self.ftle = bool(ftle)
         if layer is not None:
             if not 0 <= layer <= self.net.depth:
                 raise ValueError(f"layer must be in 0 … {self.net.depth}, got {layer}")
@@ -276,6 +291,61 @@ class Session:
             f = self.net.field(k, pts[None])[0].numpy()  # (sample, component)
         return {"lo": lo, "hi": hi, "n": n, "layer": k, "arrows": encode(_plane(f, (a, b)))}
 
+    def ftle_unavailable(self) -> str | None:
+        """Why this session has no FTLE view (None when it has one)."""
+        if self.d != 2:
+            return (
+                f"the FTLE field is drawn over the plane of 2 inputs; this network has {self.d} "
+                "input (a curve ŷ(x) has no plane to colour)"
+            )
+        return None
+
+    def _ftle_view(self, fresh: bool = True) -> dict[str, Any] | None:
+        """The FTLE field λ(x) = log σ_max(∂z/∂x) / (t − t₀) over the input square
+        (:func:`deepdyn.analysis.ftle_field`) of x ↦ z_l for the chosen layer l ≥ 1 and of the
+        whole network x ↦ logits: rows ``values`` (row, gy, gx) with their ``layers`` (0: the
+        whole network), the predicted class on the same grid (``labels``, classification),
+        the ``step`` it is of and the ``seconds`` it took. None when the view is off; for a
+        network without 2 inputs, ``available`` False and the ``reason``.
+
+        It is computed when the view is turned on, when the layer changes and when the network
+        changed since; while training (``fresh`` False) at most every ``seconds / FTLE_SHARE``,
+        so it takes at most a quarter of the time (a stale view says its ``step``)."""
+        if not self.ftle:
+            return None
+        reason = self.ftle_unavailable()
+        if reason is not None:
+            return {"available": False, "reason": reason}
+        old = self._ftle
+        lag = not fresh and time.perf_counter() < self._ftle_next
+        if old is not None and old["layer_key"] == self.layer and (old["step"] == self.step or lag):
+            return {k: v for k, v in old.items() if k != "layer_key"}
+        net = self.net
+        n = FTLE_MESH if net.scheme.one_step else FTLE_MESH_REVERSE
+        layers = [self.layer] if self.layer >= 1 else []
+        start = time.perf_counter()
+        fld = ftle_field(net, ((self.lo, self.hi), (self.lo, self.hi)), n, layers=layers,
+                         whole=True)  # fmt: skip
+        seconds = time.perf_counter() - start
+        self._ftle_next = time.perf_counter() + seconds / FTLE_SHARE
+        vals = fld.values[:, 0]  # (row, gy, gx)
+        fin = vals[np.isfinite(vals)]
+        view = {
+            "available": True,
+            "n": n,
+            "lo": self.lo,
+            "hi": self.hi,
+            "layers": list(fld.layers),
+            "values": encode(vals),
+            "min": float(fin.min()) if fin.size else None,
+            "max": float(fin.max()) if fin.size else None,
+            "labels": None if self.regression else encode(fld.labels()[0]),
+            "step": self.step,
+            "seconds": seconds,
+        }
+        self._ftle = {**view, "layer_key": self.layer}
+        return view
+
     def setup(self) -> dict[str, Any]:
         """The static part of the views: the data and the input square."""
         Xt = self.Xt.numpy()
@@ -294,6 +364,7 @@ class Session:
             "dims": self.d,
             "state_width": self.state_width,
             "custom": self.points is not None,
+            "ftle_unavailable": self.ftle_unavailable(),
         }
 
     def _pass(self) -> dict[str, Any]:
@@ -375,8 +446,9 @@ class Session:
             "dead": None if dead is None else [bool(v) for v in dead[k, :width]],
         }
 
-    def frame(self) -> dict[str, Any]:
-        """The live views now (see the module docstring); also stores a snapshot when due."""
+    def frame(self, *, fresh: bool = True) -> dict[str, Any]:
+        """The live views now (see the module docstring); also stores a snapshot when due.
+        ``fresh`` False (a training frame) lets the FTLE view lag (:meth:`_ftle_view`)."""
         v = self._pass()
         train, test = v["train"], v["test"]
         self._record_loss(train, test)
@@ -413,6 +485,7 @@ class Session:
             **views,
             "neurons": self._units_from(v["units_pre"], mask),
             "field": self._field(states),
+            "ftle": self._ftle_view(fresh),
             "loss": self.curve,
             "snapshots": [snap["step"] for snap in self.snapshots],
         }
@@ -447,7 +520,7 @@ class Session:
         the training: whoever halted it asks for the frame); thread-safe."""
         with self.lock:
             self.train(steps=steps, seconds=seconds)
-            return None if self.halt.is_set() else self.frame()
+            return None if self.halt.is_set() else self.frame(fresh=False)
 
     def current(self) -> dict[str, Any]:
         """The frame without training; thread-safe."""

@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const COLORS = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [255, 127, 14], [148, 103, 189], [140, 86, 75]];
 const state = {
   setup: null, frame: null, live: true, running: false, playTimer: null, frames: 0, options: null,
-  neurons: null, field: null, points: null, yaw: 0.6, pitch: 0.4, diverged: null, stored: null,
+  neurons: null, field: null, ftle: null, points: null, yaw: 0.6, pitch: 0.4, diverged: null, stored: null,
   exported: null, configures: 0,
 };
 window.playground = state; // read by the end-to-end tests
@@ -23,7 +23,7 @@ const LABELS = {
   grid_lines: "grid lines", classes: "classes / arms", periods: "periods m", width: "width C",
 };
 // the view's own settings (not trained on), kept in the address beside the settings
-const VIEW = { layer: null, c: "1,2,3", test: "0", discrete: "0", field: "1" };
+const VIEW = { layer: null, c: "1,2,3", test: "0", discrete: "0", field: "1", ftle: "0", ftle_of: "layer" };
 
 function buildForm(opts) {
   const props = opts.schema.properties, box = $("fields");
@@ -84,7 +84,7 @@ function viewState() {
   return {
     layer: $("layer").value, c: [$("c1").value, $("c2").value, $("c3").value].map((v) => Number(v) + 1).join(","),
     test: $("show-test").checked ? "1" : "0", discrete: $("discretize").checked ? "1" : "0",
-    field: $("show-field").checked ? "1" : "0",
+    field: $("show-field").checked ? "1" : "0", ftle: $("show-ftle").checked ? "1" : "0", ftle_of: $("ftle-of").value,
   };
 }
 
@@ -112,6 +112,8 @@ function applyView(v) {
   if (v.test !== undefined) $("show-test").checked = v.test === "1";
   if (v.discrete !== undefined) $("discretize").checked = v.discrete === "1";
   if (v.field !== undefined) $("show-field").checked = v.field === "1";
+  if (v.ftle !== undefined) $("show-ftle").checked = v.ftle === "1";
+  if (v.ftle_of === "layer" || v.ftle_of === "whole") $("ftle-of").value = v.ftle_of;
   if (v.c) state.pendingComponents = v.c.split(",").map((x) => Number(x) - 1);
   if (v.layer !== undefined && v.layer !== null) state.pendingLayer = Number(v.layer);
 }
@@ -200,6 +202,13 @@ function onFrame(msg) {
   if (msg.grid_z) { msg.gridz = decode(msg.grid_z); msg.statesz = decode(msg.states_z); }
   if (msg.neurons) { state.neurons = msg.neurons; state.neurons.mapsd = decode(msg.neurons.maps); }
   if (!msg.replay) { state.field = msg.field; if (state.field) state.field.arrowsd = decode(state.field.arrows); }
+  if (!msg.replay) {
+    state.ftle = msg.ftle || null;
+    if (state.ftle && state.ftle.available) {
+      state.ftle.valuesd = decode(state.ftle.values);
+      state.ftle.labelsd = state.ftle.labels ? decode(state.ftle.labels) : null;
+    }
+  }
   state.frame = msg; state.frames++;
   const n = msg.snapshots.length;
   $("scrub").max = Math.max(n - 1, 0);
@@ -371,6 +380,75 @@ function drawPropagation() {
     (state.setup.settings.architecture === "mlp" && $("show-field").checked ? "; no field: an MLP is a map, not a flow" : "");
 }
 
+// FTLE: a magma-like sequential map (black → purple → orange → pale yellow)
+const MAGMA = [[0, 0, 4], [81, 18, 124], [183, 55, 121], [252, 137, 97], [252, 253, 191]];
+function magma(t) {
+  t = Math.max(0, Math.min(1, t)) * (MAGMA.length - 1);
+  const i = Math.min(Math.floor(t), MAGMA.length - 2), u = t - i;
+  return MAGMA[i].map((a, k) => a + (MAGMA[i + 1][k] - a) * u);
+}
+
+function ftleRow(ft) { // the row drawn: x ↦ z_l (l ≥ 1) or the whole network (layers entry 0)
+  const whole = ft.layers.indexOf(0), layer = ft.layers.findIndex((l) => l > 0);
+  if ($("ftle-of").value === "whole" || layer < 0) return whole;
+  return layer;
+}
+
+function canvasText(ctx, c, text) {
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
+  ctx.fillStyle = "#555"; ctx.font = "12px sans-serif";
+  const words = text.split(" "), lines = [""];
+  for (const w of words) { const t = lines[lines.length - 1] ? `${lines[lines.length - 1]} ${w}` : w; if (ctx.measureText(t).width > c.width - 40) lines.push(w); else lines[lines.length - 1] = t; }
+  lines.forEach((t, i) => ctx.fillText(t, 20, 160 + 16 * i));
+}
+
+function drawFtle() {
+  const on = $("show-ftle").checked, fig = $("ftle-figure");
+  fig.hidden = !on;
+  if (!on) return;
+  const c = $("ftle"), ctx = c.getContext("2d"), ft = state.ftle, cap = $("ftle-caption");
+  if (!ft) { canvasText(ctx, c, "computing the FTLE field…"); cap.textContent = "FTLE field λ(x): computing"; return; }
+  if (!ft.available) { canvasText(ctx, c, `FTLE not available: ${ft.reason}`); cap.textContent = `FTLE field not available: ${ft.reason}`; return; }
+  const n = ft.n, row = ftleRow(ft), a = ft.valuesd.a.subarray(row * n * n, (row + 1) * n * n);
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < a.length; i++) if (isFinite(a[i])) { lo = Math.min(lo, a[i]); hi = Math.max(hi, a[i]); }
+  if (!isFinite(lo)) { lo = 0; hi = 1; }
+  const span = hi > lo ? hi - lo : 1;
+  const img = new ImageData(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { // row i is gy[i], drawn bottom-up
+    const v = a[i * n + j], o = ((n - 1 - i) * n + j) * 4;
+    const rgb = isFinite(v) ? magma((v - lo) / span) : [150, 150, 150];
+    img.data[o] = rgb[0]; img.data[o + 1] = rgb[1]; img.data[o + 2] = rgb[2]; img.data[o + 3] = 255;
+  }
+  const off = new OffscreenCanvas(n, n); off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, 0, 0, c.width, c.height);
+  const cell = c.width / n;
+  if (ft.labelsd) { // the predicted class boundary on the same grid, in cyan
+    const lab = ft.labelsd.a;
+    ctx.strokeStyle = "#00e5ff"; ctx.lineWidth = 1.5; ctx.beginPath();
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const y = c.height - (i + 1) * cell, x = j * cell;
+      if (j + 1 < n && lab[i * n + j] !== lab[i * n + j + 1]) { ctx.moveTo(x + cell, y); ctx.lineTo(x + cell, y + cell); }
+      if (i + 1 < n && lab[i * n + j] !== lab[(i + 1) * n + j]) { ctx.moveTo(x, y); ctx.lineTo(x + cell, y); }
+    }
+    ctx.stroke();
+  }
+  for (let k = 0; k < 60; k++) { ctx.fillStyle = `rgb(${magma(k / 59).join(",")})`; ctx.fillRect(c.width - 16, c.height - 70 - k * 2, 10, 2); }
+  ctx.fillStyle = "#fff"; ctx.font = "10px sans-serif";
+  ctx.fillText(hi.toPrecision(3), c.width - 60, c.height - 186); ctx.fillText(lo.toPrecision(3), c.width - 60, c.height - 66);
+  const s = state.setup; axes(ctx, c, ft.lo, ft.hi);
+  const l = ft.layers[row], slider = Number($("layer").value);
+  const of = l === 0 ? "the whole network x ↦ W z_L + μ" : `x ↦ z_${l}`;
+  let text = `FTLE λ(x) of ${of} (per unit of layer time), ${n}×${n} grid, range ${lo.toPrecision(3)} … ${hi.toPrecision(3)}; step τ = ${ft.step}, ${(ft.seconds * 1000).toFixed(0)} ms`;
+  if ($("ftle-of").value === "layer" && l === 0) text += "; layer l = 0 is the input itself: the whole network is shown";
+  else if ($("ftle-of").value === "layer" && l !== slider && slider > 0) text += ` (layer ${slider}: updates when the slider rests)`;
+  if (state.frame && state.frame.replay) text += " — of the live network, not this snapshot";
+  else if (state.frame && ft.step !== state.frame.step) text += " — updated less often than the other views while training";
+  if (s && s.problem === "classification") text += "; cyan: the class boundary";
+  cap.textContent = text;
+}
+
 function draw3d() {
   const c = $("view3d"), ctx = c.getContext("2d"), f = state.frame, l = Number($("layer").value);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
@@ -486,7 +564,7 @@ function draw() {
   if (!state.frame || !state.setup) return;
   const f = state.frame, L = state.setup.depth;
   $("layer-label").textContent = `${$("layer").value} / ${L}`;
-  drawLevels(); drawGrid(); drawPropagation(); draw3d(); drawUnits(); drawCurves(f);
+  drawLevels(); drawFtle(); drawGrid(); drawPropagation(); draw3d(); drawUnits(); drawCurves(f);
   plotLines($("norms"), [{ v: f.act_norms, color: "#1f77b4" }, { v: f.grad_norms.concat([null]), color: "#d62728" }], true, f.act_norms.map((_, i) => i));
 }
 
@@ -494,7 +572,7 @@ function draw() {
 let viewTimer = null;
 function sendView() {
   clearTimeout(viewTimer);
-  viewTimer = setTimeout(() => send({ type: "view", layer: Number($("layer").value), components: [$("c1").value, $("c2").value, $("c3").value].map(Number) }), 60);
+  viewTimer = setTimeout(() => send({ type: "view", layer: Number($("layer").value), components: [$("c1").value, $("c2").value, $("c3").value].map(Number), ftle: $("show-ftle").checked }), 60);
 }
 
 function onSettingsChange(ev) {
@@ -544,7 +622,8 @@ function init() {
   $("store").onclick = () => send({ type: "store" });
   $("layer").oninput = () => { draw(); sendView(); writeAddress(); };
   for (const id of ["c1", "c2", "c3"]) $(id).onchange = () => { sendView(); writeAddress(); };
-  for (const id of ["show-test", "discretize", "show-field"]) $(id).onchange = () => { draw(); writeAddress(); };
+  for (const id of ["show-test", "discretize", "show-field", "ftle-of"]) $(id).onchange = () => { draw(); writeAddress(); };
+  $("show-ftle").onchange = () => { if (!$("show-ftle").checked) state.ftle = null; draw(); sendView(); writeAddress(); };
   $("scrub").oninput = () => { state.live = false; send({ type: "replay", index: Number($("scrub").value) }); };
   $("live").onclick = () => { state.live = true; if (state.latest) onFrame(state.latest); };
   $("play").onclick = () => {
