@@ -368,7 +368,8 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
 
     async def run_steps(s: Session, steps: int) -> None:
         """``steps`` training steps in chunks of about ``chunk_seconds`` (pause cancels between
-        chunks), within ``step_budget`` seconds; then the frame."""
+        chunks), within ``step_budget`` seconds; then the frame (unless a pause halted it: the
+        pause answers with the frame itself, so the page never gets a stale one after it)."""
         start, done, chunk = time.perf_counter(), 0, 1
         while done < steps and not s.halt.is_set():
             if time.perf_counter() - start > pg.step_budget:
@@ -384,7 +385,9 @@ async def _serve(ws: WebSocket, pg: Playground) -> None:
                 return
             per_step = (time.perf_counter() - clock) / max(chunk, 1)
             chunk = max(1, int(pg.chunk_seconds / max(per_step, 1e-6)))
-        await send(await pg.call(s.current))
+        frame = await pg.call(s.current)
+        if not s.halt.is_set():  # paused: the pause sends where it stopped, once
+            await send(frame)
 
     def launch(coro: Any) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
