@@ -107,9 +107,10 @@ def test_report_has_the_index_with_this_runs_verdicts(tmp_path):
     e = ex.get("thesis-figures")
     result = run_experiment(e, make_config(e, quick=True), tmp_path / "runs")
     page = ex.write_report([result], tmp_path / "report").read_text(encoding="utf-8")
-    assert '<a href="#thesis-index">' in page and '<section id="thesis-index">' in page
-    section = page[page.index('<section id="thesis-index">') :]
-    section = section[: section.index("</section>")]
+    assert '<a href="#thesis-index">' in page and '<div id="thesis-index"' in page
+    assert re.findall(r'<section id="([^"]+)">', page) == ["thesis-figures"]  # entries only
+    section = page[page.index('<div id="thesis-index"') :]
+    section = section[: section.index("</div>")]
     rows = re.findall(r"<tr><td>(.*?)</td><td>.*?</td><td [^>]*>(.*?)</td><td>(.*?)</td>", section)
     by_label = {lab: (verdict, where) for lab, verdict, where in rows}
     assert set(by_label) == {it.label for it in ex.ITEMS}

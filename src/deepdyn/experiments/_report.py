@@ -39,7 +39,7 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-bottom: 0.2rem; }
 .meta { color: #666; font-size: 0.9rem; }
 td.name { color: #555; font-size: 0.85rem; }
-section { border-top: 1px solid #ddd; padding-top: 1rem; margin-top: 1.5rem; }
+section, .thesis-index { border-top: 1px solid #ddd; padding-top: 1rem; margin-top: 1.5rem; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 table { border-collapse: collapse; margin: 0.5rem 1.5rem 0.5rem 0; font-size: 0.9rem; }
 td, th { border: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left; }

@@ -545,11 +545,16 @@ def _where_html(it: Item, numbers: Mapping[str, Mapping[str, float]]) -> str:
     e = html.escape
     if it.verdict:
         return e(it.where.replace("`", ""))
-    parts = []
+    parts: list[str] = []
     for eid, c in carrying_claims(it):
-        nums = numbers.get(eid, {})
+        if eid not in numbers:  # the entry did not run here: its name, not its measurements
+            part = f"{e(eid)} (not in this report)"
+            if part not in parts:
+                parts.append(part)
+            continue
+        nums = numbers[eid]
         shown = "; ".join(f"{k} = {_value(nums[k])}" for k in c.numbers if k in nums)
-        link = f'<a href="#{e(eid)}">{e(eid)}</a>' if eid in numbers else e(eid)
+        link = f'<a href="#{e(eid)}">{e(eid)}</a>'
         parts.append(f"{link}: {e(c.measured)}" + (f" — {e(shown)}" if shown else ""))
     return "<br>".join(parts) or e(row(it)[1].replace("`", ""))
 
@@ -574,8 +579,8 @@ def index_html(numbers: Mapping[str, Mapping[str, float]]) -> str:
         "<th>where deepdyn checks it</th></tr>"
     )
     return (
-        '<section id="thesis-index"><h2>The thesis, item by item</h2>'
-        f'<table class="claims index">{head}{"".join(rows)}</table></section>'
+        '<div id="thesis-index" class="thesis-index"><h2>The thesis, item by item</h2>'
+        f'<table class="claims index">{head}{"".join(rows)}</table></div>'
     )
 
 
