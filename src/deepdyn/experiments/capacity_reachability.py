@@ -262,8 +262,8 @@ register_claims(
         Claim(
             "Def C.1.1: the reachability space of g for (L, C), training time T, probability "
             "Pr and tolerance ε collects the networks that reach loss < ε",
-            "corrected (a new erratum): as printed the condition is P(loss < ε) < Pr, "
-            "reversed, and it does not depend on the element ĝ_θ; read as "
+            "as printed the condition is P(loss < ε) < Pr, reversed, and it does not depend "
+            "on the element ĝ_θ (thesis notes §23); read as "
             "'g is reached by (L, C) in T steps with P(loss < ε) ≥ Pr'. Measured: the share of "
             "16 seeds whose training MSE < 0.01 after 1500 Adam steps, for every (L, C, m); "
             "at L = 3, C = 8 it separates f_1 (reached) from f_4 (not)",
