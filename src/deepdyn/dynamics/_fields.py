@@ -5,7 +5,8 @@ Every parameter carries a leading ``ensemble`` axis (1 for a single network).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -150,6 +151,29 @@ class Field(nn.Module):
         self._subs: list[list[_Sublayer]] = [
             cast(list[_Sublayer], list(cast(nn.ModuleList, m).children())) for m in self.layers
         ]
+        # one network's (weight, bias) without the ensemble axis, made once per solve while
+        # ``pinned()`` holds them: one view per parameter and solve, not per evaluation
+        self._pins: list[list[tuple[torch.Tensor, torch.Tensor | None]]] | None = None
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """While it is open, a single network's evaluations read its parameters through views
+        made once (a solver evaluates the field tens of times per step with θ fixed: each
+        evaluation's own views were autograd nodes the backward pass walked one by one)."""
+        if self._pins is not None:  # nested: the outer views serve
+            yield
+            return
+        self._pins = [
+            [
+                (sub.weight.squeeze(0), None if sub.bias is None else sub.bias.squeeze(0))
+                for sub in subs
+            ]
+            for subs in self._subs
+        ]
+        try:
+            yield
+        finally:
+            self._pins = None
 
     def sublayers(self, l: int) -> list[_Sublayer]:
         """The sub-layers S_1 … S_q of layer l."""
@@ -158,10 +182,19 @@ class Field(nn.Module):
     def forward(self, l: int, z: torch.Tensor) -> torch.Tensor:
         """f_l(z). z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
         subs = self._subs[l]
+        if z.dim() == 2:  # a pinned solve's states: one network, no ensemble axis
+            assert self._pins is not None, "2-D states are for a pinned solve (Field.pinned)"
+            for sub, (w, b) in zip(subs, self._pins[l], strict=True):
+                z = sub.act(nn.functional.linear(z, w, b))
+            return z
         if z.shape[0] == 1 and len(subs) > 1 and not is_batch_invariant():
             # one network, several sub-layers: drop the ensemble axis once, not per sub-layer
             # (fewer autograd nodes on a solver's many evaluations)
             u = z.squeeze(0)  # views, not selects: their backward is a reshape, not a scatter
+            if self._pins is not None:
+                for sub, (w, b) in zip(subs, self._pins[l], strict=True):
+                    u = sub.act(nn.functional.linear(u, w, b))
+                return u.unsqueeze(0)
             for sub in subs:
                 b = None if sub.bias is None else sub.bias.squeeze(0)
                 u = sub.act(nn.functional.linear(u, sub.weight.squeeze(0), b))

@@ -18,6 +18,7 @@ is a float (shared by all members) or a float64 tensor (ensemble, 1, 1) (one per
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -293,11 +294,37 @@ def run_ode(
     extra = sorted(float(t) for t in times) if times is not None else []
     if extra and (extra[0] < knots[0] or extra[-1] > knots[-1]):
         raise ValueError(f"times must lie in [{knots[0]}, {knots[-1]}], got {extra[0]}…{extra[-1]}")
+    solve = torchdiffeq.odeint_adjoint if adjoint else torchdiffeq.odeint
+    # one network, backpropagated through the solver: its parameters' views once per solve
+    # (the adjoint re-evaluates the field in its own backward solve, after this one returned)
+    pin = not adjoint and z0.shape[0] == 1 and hasattr(field, "pinned")
+    with field.pinned() if pin else contextlib.nullcontext():
+        return _solve_intervals(
+            field, z0, knots, extra, solve, solver, rtol, atol, adjoint, options, stats, running
+        )
+
+
+def _solve_intervals(
+    field: Any,
+    z0: torch.Tensor,
+    knots: Sequence[float],
+    extra: list[float],
+    solve: Any,
+    solver: str,
+    rtol: float,
+    atol: float,
+    adjoint: bool,
+    options: dict[str, Any] | None,
+    stats: list[Any] | None,
+    running: Any,
+) -> tuple[list[torch.Tensor], list[float], list[int]]:
     states = [z0]
     out_times = [float(knots[0])]
     layer_index = [0]
-    z = z0
-    solve = torchdiffeq.odeint_adjoint if adjoint else torchdiffeq.odeint
+    flat = getattr(field, "_pins", None) is not None and all(
+        len(subs) > 1 for subs in field._subs
+    )  # a pinned multi-sub-layer field solves on (sample, component) states
+    z = z0.squeeze(0) if flat else z0
     for l in range(field.depth):
         a, b = float(knots[l]), float(knots[l + 1])
         inner = [t for t in extra if a < t < b]
@@ -320,8 +347,8 @@ def run_ode(
         if stats is not None:
             func.forward = False  # later evaluations are the adjoint's backward solve
         for i in range(1, path.shape[0]):
-            states.append(path[i])
+            states.append(path[i].unsqueeze(0) if flat else path[i])
         out_times.extend([*inner, b])
         layer_index.append(len(states) - 1)
-        z = states[-1]
+        z = states[-1].squeeze(0) if flat else states[-1]  # a view of the stored knot state
     return states, out_times, layer_index
