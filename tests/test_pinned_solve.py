@@ -70,3 +70,22 @@ def test_pins_last_one_solve_and_2d_states_need_them():
             assert one.field._pins is pins
         assert one.field(0, torch.zeros(5, 3, dtype=D)).shape == (5, 3)
     assert one.field._pins is None
+
+
+def test_batch_invariant_solves_are_not_pinned_and_stay_bit_identical():
+    """Inside ``batch_invariant()`` one network computes as an ensemble member does, so its
+    solve keeps the ensemble axis (no pins): member 0 of the pair is bit-identical to it."""
+    from deepdyn.dynamics import batch_invariant
+
+    one, two = _pair("mlp", 3)
+    x = torch.randn(16, 2, dtype=D)
+    seen: list[int] = []
+    one.field.register_forward_pre_hook(lambda m, args: seen.append(args[1].dim()))
+    with batch_invariant(), torch.no_grad():
+        a, b = one(x), two(x)[0]
+    assert torch.equal(a, b)
+    assert set(seen) == {3}  # the ensemble axis kept at every evaluation
+    seen.clear()
+    with torch.no_grad():
+        one(x)
+    assert set(seen) == {2}  # outside it: the pinned (sample, component) solve

@@ -157,9 +157,10 @@ class Field(nn.Module):
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
-        """While it is open, a single network's evaluations read its parameters through views
-        made once (a solver evaluates the field tens of times per step with θ fixed: each
-        evaluation's own views were autograd nodes the backward pass walked one by one)."""
+        """While it is open, a single network's field takes (sample, component) states and reads
+        its parameters through views made once (a solver evaluates the field tens of times per
+        step with θ fixed: per-evaluation views were autograd nodes the backward pass walked
+        one by one). For one network, outside ``batch_invariant()``: ``run_ode`` opens it."""
         if self._pins is not None:  # nested: the outer views serve
             yield
             return
@@ -182,7 +183,7 @@ class Field(nn.Module):
     def forward(self, l: int, z: torch.Tensor) -> torch.Tensor:
         """f_l(z). z: (ensemble, sample, C_l) → (ensemble, sample, C_{l+1})."""
         subs = self._subs[l]
-        if z.dim() == 2:  # a pinned solve's states: one network, no ensemble axis
+        if z.dim() == 2:  # a pinned solve's states (Field.pinned): one network, no ensemble axis
             assert self._pins is not None, "2-D states are for a pinned solve (Field.pinned)"
             for sub, (w, b) in zip(subs, self._pins[l], strict=True):
                 z = sub.act(nn.functional.linear(z, w, b))
@@ -191,10 +192,6 @@ class Field(nn.Module):
             # one network, several sub-layers: drop the ensemble axis once, not per sub-layer
             # (fewer autograd nodes on a solver's many evaluations)
             u = z.squeeze(0)  # views, not selects: their backward is a reshape, not a scatter
-            if self._pins is not None:
-                for sub, (w, b) in zip(subs, self._pins[l], strict=True):
-                    u = sub.act(nn.functional.linear(u, w, b))
-                return u.unsqueeze(0)
             for sub in subs:
                 b = None if sub.bias is None else sub.bias.squeeze(0)
                 u = sub.act(nn.functional.linear(u, sub.weight.squeeze(0), b))

@@ -28,6 +28,7 @@ from torchdiffeq._impl.odeint import SOLVERS as _TORCHDIFFEQ_SOLVERS
 
 from deepdyn import _checks
 from deepdyn.dynamics import _solver_stats
+from deepdyn.dynamics._invariant import is_batch_invariant
 
 Step = float | torch.Tensor  # a shared step, or (ensemble, 1, 1) float64 per member
 FieldFn = Callable[[torch.Tensor], torch.Tensor]
@@ -295,12 +296,28 @@ def run_ode(
     if extra and (extra[0] < knots[0] or extra[-1] > knots[-1]):
         raise ValueError(f"times must lie in [{knots[0]}, {knots[-1]}], got {extra[0]}…{extra[-1]}")
     solve = torchdiffeq.odeint_adjoint if adjoint else torchdiffeq.odeint
-    # one network, backpropagated through the solver: its parameters' views once per solve
-    # (the adjoint re-evaluates the field in its own backward solve, after this one returned)
-    pin = not adjoint and z0.shape[0] == 1 and hasattr(field, "pinned")
-    with field.pinned() if pin else contextlib.nullcontext():
+    # one network, backpropagated through the solver: solve on (sample, component) states with
+    # its parameters' views made once (Field.pinned); not for the adjoint, which re-evaluates
+    # the field in its own backward solve after this one returned, nor inside batch_invariant()
+    # (there a network computes as an ensemble member does)
+    flat = (
+        not adjoint and z0.shape[0] == 1 and not is_batch_invariant() and hasattr(field, "pinned")
+    )
+    with field.pinned() if flat else contextlib.nullcontext():
         return _solve_intervals(
-            field, z0, knots, extra, solve, solver, rtol, atol, adjoint, options, stats, running
+            field,
+            z0,
+            knots,
+            extra,
+            solve,
+            solver,
+            rtol,
+            atol,
+            adjoint,
+            options,
+            stats,
+            running,
+            flat,
         )
 
 
@@ -317,13 +334,11 @@ def _solve_intervals(
     options: dict[str, Any] | None,
     stats: list[Any] | None,
     running: Any,
+    flat: bool,
 ) -> tuple[list[torch.Tensor], list[float], list[int]]:
     states = [z0]
     out_times = [float(knots[0])]
     layer_index = [0]
-    flat = getattr(field, "_pins", None) is not None and all(
-        len(subs) > 1 for subs in field._subs
-    )  # a pinned multi-sub-layer field solves on (sample, component) states
     z = z0.squeeze(0) if flat else z0
     for l in range(field.depth):
         a, b = float(knots[l]), float(knots[l + 1])
