@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -208,8 +209,6 @@ def find_thesis(query: str, rows: list[ThesisRow] | None = None) -> list[ThesisR
     """The items a query names: a label in any usual spelling ("Thm 8.1.2", "theorem 8.1.2",
     "thm8.1.2", "Prop. 6.2.1"), a bare number ("8.1.2": every kind with it), a chapter or
     appendix ("8", "C") or a verdict ("refuted"). ValueError with the way out when none."""
-    import re
-
     rows = read_thesis() if rows is None else rows
     q = " ".join(query.strip().split())
     if q.lower() in _VERDICT_WORDS:  # a filter: it may match nothing

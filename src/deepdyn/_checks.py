@@ -40,6 +40,17 @@ def integer(name: str, value: Any, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def integers(
+    name: str, values: Any, *, item: str, minimum: int = 1, example: str = ""
+) -> tuple[int, ...]:
+    """Return ``values`` (a non-empty sequence) as ints ≥ ``minimum``, each checked as ``item``;
+    an empty one is a ValueError that names ``name`` and an ``example``."""
+    if not values:
+        eg = f", e.g. {name}={example}" if example else ""
+        raise ValueError(f"{name} is empty ({name} needs at least one value{eg})")
+    return tuple(integer(item, v, minimum=minimum) for v in values)
+
+
 def positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite float > 0 (or ≥ 0); else a ValueError."""
     try:

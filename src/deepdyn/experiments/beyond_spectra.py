@@ -48,10 +48,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.widths:
-            raise ValueError("widths needs at least one value")
-        for w in self.widths:
-            _checks.integer("width", w, minimum=2)
+        _checks.integers("widths", self.widths, item="width", minimum=2, example="16,64")
         _checks.integer("depth", self.depth)
         _checks.integer("points", self.points)
         _checks.integer("seeds", self.seeds)

@@ -80,10 +80,7 @@ class Config:
             _checks.positive("lr/delta", v)
         for r in self.rhos:
             _checks.positive("rho", r, allow_zero=True)
-        if not self.seeds:
-            raise ValueError("seeds is empty: give at least one seed, e.g. seeds=0")
-        for s in self.seeds:
-            _checks.integer("seed", s, minimum=0)
+        _checks.integers("seeds", self.seeds, item="seed", minimum=0, example="0")
         for name in (
             "pmp_steps",
             "gradient_steps",

@@ -63,10 +63,7 @@ class Config:
     data_seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.seeds:
-            raise ValueError("seeds needs at least one seed, e.g. seeds=0,1,2")
-        for s in self.seeds:
-            _checks.integer("seed", s, minimum=0)
+        _checks.integers("seeds", self.seeds, item="seed", minimum=0, example="0,1,2")
         for name in ("n_train", "n_test", "steps", "depth", "ode_intervals", "mlp_depth"):
             _checks.integer(name, getattr(self, name))
         _checks.integer("resolution", self.resolution, minimum=3)

@@ -54,9 +54,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.widths:
-            raise ValueError("widths needs at least one value")
-        for w in (*self.widths, self.compare_width, self.train_width):
+        _checks.integers("widths", self.widths, item="width", example="2,3,4")
+        for w in (self.compare_width, self.train_width):
             _checks.integer("width", w)
         for name in ("max_depth", "trials", "train_depth", "train_members", "lemma_depth"):
             _checks.integer(name, getattr(self, name))

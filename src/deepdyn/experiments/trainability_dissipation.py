@@ -50,10 +50,7 @@ class Config:
 
     def __post_init__(self) -> None:
         _checks.integer("width", self.width)
-        if not self.depths:
-            raise ValueError("depths needs at least one value")
-        for L in self.depths:
-            _checks.integer("depth", L)
+        _checks.integers("depths", self.depths, item="depth", example="1,5,15")
         for name in ("trials", "samples", "steps"):
             _checks.integer(name, getattr(self, name))
         _checks.positive("lr", self.lr)

@@ -57,10 +57,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.depths:
-            raise ValueError("depths is empty: give at least one depth, e.g. depths=10")
-        for L in self.depths:
-            _checks.integer("depth", L, minimum=2)
+        _checks.integers("depths", self.depths, item="depth", minimum=2, example="10")
         _checks.integer("width", self.width, minimum=2)
         _checks.integer("seeds", self.seeds)
         _checks.integer("samples", self.samples, minimum=2)
