@@ -9,6 +9,7 @@ SIGKILL, ``deepdyn`` commands in their own processes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -343,3 +344,22 @@ def test_two_identical_sweeps_at_once_compute_each_config_once(slow_toy, tmp_pat
     rows = Store(store_path).list()
     assert len(rows) == 3 and {r.status for r in rows} == {"finished"}
     assert Store(store_path).check() == []
+
+
+def test_a_finish_written_after_the_look_is_reused_not_recomputed(slow_toy, tmp_path):
+    """The race behind "three concurrent runs compute it once": a run looks (another process's
+    row is running), that process finishes, then this one claims. The finish written since the
+    look counts as taken, so the loop goes back and reuses it; a finish that was already there
+    when it looked (a damaged run being redone) and a forced run do not stop the claim."""
+    (tmp_path / "marks").mkdir()
+    config = BatchedConfig(marks=str(tmp_path / "marks"))
+    store = Store(tmp_path / "store")
+    rid = _computed(store, slow_toy, config)
+    done = store.index.get(rid)
+    assert done is not None and done.status == "finished"
+    running = dataclasses.replace(done, status="running", ended=None)
+    assert store._taken(None, False, done)  # nothing seen, a finish now: reuse it
+    assert store._taken(running, False, done)  # seen running, finished since: reuse it
+    assert not store._taken(done, False, done)  # the same finish seen before: compute again
+    assert not store._taken(None, True, done)  # --force computes again
+    assert _calls(tmp_path / "marks") == 1

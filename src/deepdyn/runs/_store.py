@@ -24,6 +24,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import shutil
@@ -57,6 +58,13 @@ _STALE_SECONDS = 24 * 3600.0
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _finished_since(seen: RunInfo | None, row: RunInfo) -> bool:
+    """True when ``row`` is a finish that ``seen`` (the row read before) did not have yet."""
+    if row.status != "finished":
+        return False
+    return seen is None or seen.status != "finished" or seen.ended != row.ended
 
 
 def _seconds(started: str, ended: str | None) -> float:
@@ -255,6 +263,7 @@ class Store:
         self._writable()
         rid = run_id(experiment.id, config, deepdyn_version())
         while True:
+            seen = self.index.get(rid)  # the row the decision below is made on
             if not force:
                 reused = self._reusable(experiment, config, progress)
                 if reused is not None:
@@ -265,7 +274,9 @@ class Store:
                     return self._result(experiment, config, reused)
             started = _now()
             row = self._row(experiment, config, "running", started=started, pid=os.getpid())
-            holder = self.index.claim(row, self._held)
+            # taken: a live holder, or (unless forced) a finish written since ``seen`` — another
+            # process completed it between the look above and this claim: reuse it, do not redo it
+            holder = self.index.claim(row, functools.partial(self._taken, seen, force))
             if holder is None:
                 break
             # another live process is computing this very config: wait for it, then reuse
@@ -322,6 +333,11 @@ class Store:
         if info is not None and self._held(info):
             return None
         return self.recover(experiment, config)
+
+    def _taken(self, seen: RunInfo | None, force: bool, row: RunInfo) -> bool:
+        """``Store.run``'s claim test: ``row`` is held by a live process or, unless ``force``,
+        finished since ``seen`` was read."""
+        return self._held(row) or (not force and _finished_since(seen, row))
 
     def _held(self, info: RunInfo) -> bool:
         """True while ``info`` is a ``running`` row whose claimant (another process) is alive."""
